@@ -1,0 +1,6 @@
+"""Every differentiable primitive and the composites built on them, one module per family."""
+
+from . import activation, creation, elementwise, indexing, linalg, random, reduction, shape
+from . import tensor_methods  # noqa: F401  (binds methods and operators onto Tensor)
+
+__all__ = ["activation", "creation", "elementwise", "indexing", "linalg", "random", "reduction", "shape"]
