@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor
 
 
@@ -107,9 +107,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: flo
 
     def first_grads(*args):
         xs, vs = args[:n], args[n:]
-        outs = _flat_outputs(fn, xs)
-        diff_inputs = [xs[k] for k in diff_idx]
-        gs = _grad(list(outs), diff_inputs, grad_outputs=list(vs), create_graph=True, allow_unused=True)
+        with enable_grad():  # also when the numerical Jacobian evaluates this under no_grad
+            outs = _flat_outputs(fn, xs)
+            diff_inputs = [xs[k] for k in diff_idx]
+            gs = _grad(list(outs), diff_inputs, grad_outputs=list(vs), create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(first_grads, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
