@@ -12,7 +12,9 @@ def _tuple(x):
 
 
 def _prepare(inputs, create_graph):
-    return tuple(t.detach().requires_grad_(True) if not create_graph else t for t in _tuple(inputs))
+    """Inputs as graph leaves; with create_graph, tensors that already require grad stay connected."""
+    return tuple(t if create_graph and t.requires_grad else t.detach().requires_grad_(True)
+                 for t in _tuple(inputs))
 
 
 def vjp(func, inputs, v=None, create_graph: bool = False):
@@ -44,7 +46,7 @@ def jacobian(func, inputs, create_graph: bool = False):
     """Full Jacobian of a single-output function: shape out.shape + input.shape (per input)."""
     from ..ops import shape as S
     single = isinstance(inputs, Tensor)
-    xs = _prepare(inputs, True)
+    xs = _prepare(inputs, create_graph)
     with enable_grad():
         out = func(*xs)
         flat = S.reshape(out, (-1,))

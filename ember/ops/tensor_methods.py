@@ -22,7 +22,9 @@ from . import linalg as L
 from . import random as R
 from . import reduction as Rd
 from . import shape as S
-from ._util import as_tensor_like
+from ..autograd import function as _function
+from ..backend.device import array_module
+from ._util import as_tensor_like, to_python_scalar
 
 
 def _reflect(fn):
@@ -261,6 +263,44 @@ for _name, _fn in [("add_", E.add), ("sub_", E.sub), ("mul_", E.mul), ("div_", E
                    ("nan_to_num_", E.nan_to_num), ("tril_", S.tril), ("triu_", S.triu),
                    ("index_put_", I.index_put)]:
     setattr(Tensor, _name, _inplace(_fn, _name))
+
+
+
+def _fast_inplace(ufunc_name: str, name: str, slow):
+    """add_/sub_/mul_/div_: when no graph is recorded and nobody traces, one ufunc with ``out=``
+    (no temporary beyond ``alpha * other``); otherwise the recorded, traceable path."""
+    def method(self, other, *, alpha=1):
+        other = _operand(other)
+        if _function._apply_observers or _recording(self, other):
+            return slow(self, other, alpha=alpha) if alpha != 1 else slow(self, other)
+        arr = other._data if isinstance(other, Tensor) else to_python_scalar(other)
+        if alpha != 1:
+            arr = arr * alpha
+        data = self._data
+        xp = np if type(data) is np.ndarray else array_module(data)
+        try:
+            getattr(xp, ufunc_name)(data, arr, out=data, casting="same_kind")
+        except (TypeError, ValueError) as exc:
+            other_desc = tuple(other.shape) if isinstance(other, Tensor) else repr(other)
+            raise RuntimeError(f"{name}: can't update a tensor of shape {tuple(self.shape)} and dtype "
+                               f"{self.dtype} in place with {other_desc}: {exc}") from None
+        self._vc.value += 1
+        return self
+    method.__name__ = name
+    method.__doc__ = slow.__doc__
+    return method
+
+
+def _alpha_op(fn):
+    def with_alpha(input, other, alpha=1):
+        return fn(input, other * alpha if alpha != 1 else other)
+    with_alpha.__name__ = fn.__name__
+    return with_alpha
+
+
+for _name, _ufunc, _fn in [("add_", "add", E.add), ("sub_", "subtract", E.sub),
+                           ("mul_", "multiply", _alpha_op(E.mul)), ("div_", "true_divide", _alpha_op(E.div))]:
+    setattr(Tensor, _name, _fast_inplace(_ufunc, _name, _inplace(_fn, _name)))
 
 Tensor.__iadd__ = Tensor.add_
 Tensor.__isub__ = Tensor.sub_
