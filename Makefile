@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
+# Two pytest workers on two cores: one BLAS thread each, or they oversubscribe the CPU badly.
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 tests
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -n 2 tests
 
 reference: $(STAMP)
 	$(PY) -m pip install --quiet torch==2.13.0
