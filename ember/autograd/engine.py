@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _config
 from ..backend import array_module
+from . import function as _function
 from .tensor import Tensor
 
 
@@ -212,7 +213,11 @@ def _run(roots, grads, retain_graph, create_graph, inputs, allow_unused):
                 results[k] = g
         else:
             if id(g._data) in handed_out:
-                g = Tensor._make(g._data.copy())
+                if _function._apply_observers:   # tracing: a copy the jit tracer can see
+                    from ..ops.shape import clone
+                    g = clone(g)
+                else:
+                    g = Tensor._make(g._data.copy())
             handed_out.add(id(g._data))
             _accumulate_into_leaf(leaf, g, create_graph)
 
@@ -327,10 +332,13 @@ def _accumulate_into_leaf(leaf, g, create_graph):
         g = _detached(g)
         arr = g._data
         if not arr.flags.c_contiguous or not getattr(arr.flags, "writeable", True):
-            g = Tensor._make(arr.copy())
+            from ..ops.shape import clone   # an op, so that a jit trace sees the copy
+            g = clone(g)
     if leaf.grad is None:
         leaf.grad = g
     elif create_graph or leaf.grad._requires_grad:
         leaf.grad = leaf.grad + g
+    elif _function._apply_observers:        # tracing: an in-place add the jit tracer can see
+        leaf.grad.add_(g)
     else:
         leaf.grad._data += g._data

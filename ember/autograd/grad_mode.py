@@ -74,7 +74,10 @@ class set_grad_enabled(_GradModeSwitch):
 
 
 class inference_mode(_GradModeSwitch):
-    """Like ``no_grad``; tensors made inside are marked as inference tensors (no graph ever)."""
+    """Like ``no_grad`` (nothing is recorded), and ``requires_grad`` cannot be switched on inside.
+
+    Unlike PyTorch, tensors created inside are ordinary tensors afterwards (no inference-tensor flag).
+    """
 
     def __init__(self, mode: bool = True):
         self.mode = bool(mode)

@@ -360,29 +360,102 @@ class _HookHandle:
 
 
 def _format_tensor(t: Tensor) -> str:
+    """PyTorch's repr: 4 decimals, scientific notation when magnitudes span > 1e3 (or > 1e8 / < 1e-4),
+    integral floats as ``1.``, summarised with ``...`` past 1000 elements, lines of at most 80 chars."""
     arr = _device.to_numpy(t._data)
     prefix = "tensor("
-    if arr.dtype.kind == "f" and arr.size:
-        finite = arr[np.isfinite(arr)]
-        integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        big = finite.size and (np.abs(finite).max() >= 1e8 or (np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
-        opts = dict(precision=4, floatmode="maxprec" if integral else "fixed", suppress_small=False)
-        if big:
-            opts = dict(precision=4, floatmode="fixed", formatter={"float_kind": lambda v: f"{v:.4e}"})
-    else:
-        opts = {}
-    body = np.array2string(arr, separator=", ", prefix=prefix, threshold=1000, edgeitems=3, **opts)
     extras = []
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")
     default_float = _config.default_dtype.get()
-    implied = arr.dtype == default_float or arr.dtype == np.int64 or arr.dtype == np.bool_
-    if not implied or arr.size == 0:
-        extras.append(f"dtype=ember.{arr.dtype.name}")
-    if arr.size == 0 and arr.ndim != 1:
-        extras.insert(0, f"size={tuple(arr.shape)}")
+    if arr.size == 0:
+        if arr.ndim != 1:
+            extras.append(f"size={tuple(arr.shape)}")
+        if arr.dtype != default_float:  # nothing to infer an integer dtype from
+            extras.append(f"dtype=ember.{arr.dtype.name}")
+        body = "[]"
+    else:
+        if arr.dtype not in (default_float, np.dtype(np.int64), np.dtype(np.bool_)):
+            extras.append(f"dtype=ember.{arr.dtype.name}")
+        if arr.dtype == np.float16:
+            arr = arr.astype(np.float32)
+        summarize = arr.size > 1000
+        fmt = _ElementFormatter(_edge_items(arr) if summarize else arr.reshape(-1))
+        body = _format_array(arr, len(prefix), summarize, fmt)
     if t._grad_fn is not None:
         extras.append(f"grad_fn=<{t._grad_fn.name()}>")
     elif t._requires_grad:
         extras.append("requires_grad=True")
-    return prefix + body + "".join(", " + e for e in extras) + ")"
+    out = prefix + body
+    last_line = len(out) - out.rfind("\n") + 1
+    for e in extras:
+        if last_line + len(e) + 2 > 80:
+            out += ",\n" + " " * len(prefix) + e
+            last_line = len(prefix) + len(e)
+        else:
+            out += ", " + e
+            last_line += len(e) + 2
+    return out + ")"
+
+
+_EDGE = 3
+
+
+def _edge_items(arr: np.ndarray) -> np.ndarray:
+    """The values a summarised print shows (first and last 3 along every dim), flattened."""
+    for d in range(arr.ndim):
+        if arr.shape[d] > 2 * _EDGE:
+            arr = np.concatenate([arr.take(range(_EDGE), d), arr.take(range(arr.shape[d] - _EDGE, arr.shape[d]), d)], d)
+    return arr.reshape(-1)
+
+
+class _ElementFormatter:
+    """Chooses one format (integer-valued, fixed or scientific) and one width for all elements."""
+
+    def __init__(self, values: np.ndarray):
+        self.floating = values.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.width = True, False, 1
+        if not self.floating:
+            self.width = max(len(str(v)) for v in values.tolist()) if values.size else 1
+            return
+        finite = values[np.isfinite(values) & (values != 0)].astype(np.float64)
+        if finite.size == 0:
+            return
+        mags = np.abs(finite)
+        lo, hi = mags.min(), mags.max()
+        self.int_mode = bool(np.all(finite == np.ceil(finite)))
+        if self.int_mode:
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8
+            widths = [len(f"{v:.4e}") if self.sci_mode else len(f"{v:.0f}") + 1 for v in finite.tolist()]
+        else:
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+            widths = [len(f"{v:.4e}" if self.sci_mode else f"{v:.4f}") for v in finite.tolist()]
+        self.width = max(widths)
+
+    def __call__(self, value) -> str:
+        if not self.floating:
+            text = str(value)
+        elif self.sci_mode:
+            text = f"{value:.4e}"
+        elif self.int_mode:
+            text = f"{value:.0f}" + ("" if value != value or value in (float("inf"), float("-inf")) else ".")
+        else:
+            text = f"{value:.4f}"
+        return " " * (self.width - len(text)) + text
+
+
+def _format_array(arr: np.ndarray, indent: int, summarize: bool, fmt: _ElementFormatter) -> str:
+    if arr.ndim == 0:
+        return fmt(arr.item())
+    n = arr.shape[0]
+    if arr.ndim == 1:
+        per_line = max(1, (80 - indent) // (fmt.width + 2))
+        if summarize and n > 2 * _EDGE:
+            items = [fmt(v) for v in arr[:_EDGE].tolist()] + [" ..."] + [fmt(v) for v in arr[-_EDGE:].tolist()]
+        else:
+            items = [fmt(v) for v in arr.tolist()]
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = range(n) if not (summarize and n > 2 * _EDGE) else [*range(_EDGE), None, *range(n - _EDGE, n)]
+    parts = ["..." if i is None else _format_array(arr[i], indent + 1, summarize, fmt) for i in rows]
+    return "[" + ("," + "\n" * (arr.ndim - 1) + " " * (indent + 1)).join(parts) + "]"

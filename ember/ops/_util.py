@@ -19,15 +19,18 @@ def normalize_dim(dim: int, ndim: int, op: str = "op") -> int:
 
 
 def normalize_dims(dim, ndim: int, op: str = "op"):
-    """``None`` -> None (all dims); int or sequence -> sorted tuple of non-negative dims."""
+    """``None``, ``()`` or any dim of a 0-d tensor -> None (all dims); int or sequence -> sorted tuple of
+    non-negative dims."""
     if dim is None:
         return None
     if isinstance(dim, (int, np.integer)):
-        return (normalize_dim(int(dim), ndim, op),)
+        normalize_dim(int(dim), ndim, op)
+        return None if ndim == 0 else (normalize_dim(int(dim), ndim, op),)
     dims = tuple(sorted(normalize_dim(int(d), ndim, op) for d in dim))
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
-    return dims
+    # PyTorch: an empty dim list reduces over every dim; a 0-d tensor's dim 0 / -1 is the tensor itself.
+    return dims if dims and ndim else None
 
 
 def as_tensor_like(value, ref: Tensor) -> Tensor:
@@ -73,7 +76,10 @@ def promote_args(a, b):
     t, s = (a, b) if ta else (b, a)
     if not isinstance(s, (int, float, bool)):
         raise TypeError(f"unsupported operand type {type(s).__name__} for a Tensor operation")
-    kind = t._data.dtype.kind
-    if kind != "f" and type(s) is float:
-        t = cast(t, default_float())
+    if t._data.dtype.kind != "f":
+        # int tensor with a float scalar -> default float; bool tensor with an int scalar -> int64
+        # (NumPy would pick int8 for some ufuncs, e.g. bool ** 2).
+        dt = _dtype.result_type(t, s)
+        if dt != t._data.dtype:
+            t = cast(t, dt)
     return (t, s) if ta else (s, t)

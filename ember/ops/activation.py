@@ -1,15 +1,15 @@
 """Activation functions. Hot ones are primitives with dedicated backward kernels (relu, sigmoid,
-gelu, silu, softplus, elu, leaky_relu, softmax, log_softmax); the rest are composites of ops."""
+gelu, silu, softplus, elu, leaky_relu, hardtanh, softmax, log_softmax); the rest are composites of ops."""
 
 from __future__ import annotations
 
 import math
 
-from ..autograd.function import Function, register_op
+from ..autograd.function import Function, op_error, register_op
 from ..autograd.tensor import Tensor
 from ..backend import kernels
 from . import elementwise as E
-from ._util import check_floating, normalize_dim
+from ._util import normalize_dim
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -18,12 +18,16 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 @register_op("threshold_backward")
 class ThresholdBackward(Function):
-    """gx = gy where y > threshold else 0: relu's gradient kernel (itself linear in gy)."""
+    """gx = 0 where y <= threshold else gy: relu's gradient kernel (itself linear in gy). A NaN y passes
+    the gradient, as PyTorch's does."""
 
     @staticmethod
     def forward(ctx, gy, y, *, threshold=0.0):
         ctx.save_for_backward(ctx.input(1))
-        return gy * (y > threshold)
+        keep = ~(y <= threshold)              # a NaN y keeps its gradient
+        if bool(ctx.xp.isfinite(gy).all()):   # inf * False would give NaN where 0 is due
+            return gy * keep                  # branchless: np.where mispredicts on random masks (~20x slower)
+        return ctx.xp.where(keep, gy, 0)
 
     @staticmethod
     def backward(ctx, ggx):
@@ -210,6 +214,7 @@ def relu(input: Tensor) -> Tensor:
 
 
 def relu6(input: Tensor) -> Tensor:
+    """min(max(x, 0), 6); zero gradient at 0 and 6 (as PyTorch)."""
     return hardtanh(input, 0.0, 6.0)
 
 
@@ -239,10 +244,13 @@ def sigmoid(input: Tensor) -> Tensor:
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
-    """log(p / (1 - p)); with ``eps`` the input is clamped to [eps, 1 - eps] first."""
+    """log(p / (1 - p)); with ``eps`` the input is clamped to [eps, 1 - eps] first.
+
+    Written as log(p) - log1p(-p) so that the gradient 1/p + 1/(1-p) is inf (not NaN) at 0 and 1."""
+    input = _float(input, "logit")
     if eps is not None:
         input = E.clamp(input, eps, 1.0 - eps)
-    return E.log(input / (1.0 - input))
+    return E.log(input) - E.log1p(-input)
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -276,13 +284,31 @@ def softsign(input: Tensor) -> Tensor:
     return input / (E.abs(input) + 1.0)
 
 
+@register_op("hardtanh")
+class Hardtanh(Function):
+    """y = clamp(x, min_val, max_val); unlike clamp, the gradient is 0 at the bounds themselves (as
+    PyTorch's hardtanh, relu6, hardsigmoid, hardswish)."""
+
+    @staticmethod
+    def forward(ctx, x, *, min_val=-1.0, max_val=1.0):
+        ctx.save_for_backward(ctx.input(0))
+        return ctx.xp.clip(x, min_val, max_val)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (x,) = ctx.saved_tensors
+        return E.where(E.logical_and(x > ctx.attrs["min_val"], x < ctx.attrs["max_val"]), gy, 0.0)
+
+
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    return E.clamp(input, float(min_val), float(max_val))
+    if min_val > max_val:
+        raise op_error("hardtanh", f"min_val ({min_val}) cannot be greater than max_val ({max_val})", input)
+    return Hardtanh.apply(input, min_val=float(min_val), max_val=float(max_val))
 
 
 def hardsigmoid(input: Tensor) -> Tensor:
-    """clamp(x / 6 + 1/2, 0, 1)."""
-    return E.clamp(input / 6.0 + 0.5, 0.0, 1.0)
+    """clamp(x / 6 + 1/2, 0, 1); zero gradient outside (-3, 3)."""
+    return hardtanh(input / 6.0 + 0.5, 0.0, 1.0)
 
 
 def hardswish(input: Tensor) -> Tensor:

@@ -214,9 +214,19 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     if dtype is None:
         is_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = _dtype.INT64 if is_int else _config.default_dtype.get()
+    dtype = _dtype.as_dtype(dtype)
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound ({end}) and lower bound ({start}) inconsistent with step "
+                           f"sign ({step})")
     dev = get_device(device)
     with dev:
-        arr = dev.xp.arange(start, end, step, dtype=_dtype.as_dtype(dtype))
+        if dtype.kind == "f":
+            # Values computed in float64 then rounded once (as PyTorch): a float32 accumulation drifts.
+            arr = dev.xp.arange(start, end, step, dtype=np.float64).astype(dtype)
+        else:
+            arr = dev.xp.arange(start, end, step, dtype=dtype)
     return _finish(arr, requires_grad)
 
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .. import _dtype
-from ..autograd.function import Function, register_op
+from ..autograd.function import Function, _OpError, op_error, register_op
 from ..autograd.tensor import Tensor
 from ..backend import kernels
 from ..backend.device import get_device, to_device as _move
@@ -43,6 +43,35 @@ def full_like_op(x: Tensor, value, shape=None, dtype=None) -> Tensor:
     """A traceable ``full_like``: ``value`` in ``x``'s shape (or ``shape``), dtype and device."""
     return FullLike.apply(x, value=value, shape=None if shape is None else list(shape),
                           dtype=None if dtype is None else np.dtype(dtype).name)
+
+
+def _apply(cls, *args):
+    """``cls.apply(*args)``; a broadcasting failure becomes PyTorch's RuntimeError naming op and shapes."""
+    try:
+        return cls.apply(*args)
+    except ValueError:
+        check_broadcastable(cls.op_name, *args)
+        raise
+
+
+class BroadcastError(_OpError, ValueError):
+    """Shapes that do not broadcast: a RuntimeError as in PyTorch, and a ValueError as NumPy raises."""
+
+
+def check_broadcastable(op: str, *args) -> None:
+    """Raise the op's error when the shapes of the Tensor ``args`` do not broadcast together."""
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    shapes = [tuple(t.shape) for t in tensors]
+    out = ()
+    for shape in shapes:
+        for i in range(1, min(len(out), len(shape)) + 1):
+            a, b = out[-i], shape[-i]
+            if a != b and a != 1 and b != 1:
+                err = op_error(op, f"the size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                                   f"non-singleton dimension {max(len(out), len(shape)) - i}; shapes "
+                                   f"{', '.join(str(s) for s in shapes)} do not broadcast", *tensors)
+                raise BroadcastError(*err.args) from None
+        out = tuple(np.broadcast_shapes(out, shape))
 
 
 # -- arithmetic ------------------------------------------------------------------------------------
@@ -140,8 +169,8 @@ class Pow(Function):
         a, b, y = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            if isinstance(b, Tensor):
-                ga = gy * b * a ** (b - 1)
+            if isinstance(b, Tensor):  # b == 0 gives 0, not 0 * inf at a == 0 (as PyTorch)
+                ga = where(b == 0, 0.0, gy * b * a ** (b - 1))
             elif b == 0:
                 ga = full_like_op(gy, 0.0)
             elif b == 2:
@@ -169,8 +198,16 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        share = cast(a > b, gy.dtype) + cast(a == b, gy.dtype) * 0.5
-        return gy * share, gy * (1.0 - share)
+        return _minmax_grads(gy, a, b, lt)
+
+
+def _minmax_grads(gy, a, b, loses):
+    """Gradients of maximum (loses=lt) / minimum (loses=gt), as PyTorch: an operand gets gy unless it
+    loses, half of it on ties, and both get all of it where a NaN makes the pair unordered."""
+    tie = cast(a == b, gy.dtype) * 0.5
+    ga = gy * (1.0 - cast(loses(a, b), gy.dtype) - tie)
+    gb = gy * (1.0 - cast(loses(b, a), gy.dtype) - tie)
+    return ga, gb
 
 
 @register_op("minimum")
@@ -185,13 +222,12 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        share = cast(a < b, gy.dtype) + cast(a == b, gy.dtype) * 0.5
-        return gy * share, gy * (1.0 - share)
+        return _minmax_grads(gy, a, b, gt)
 
 
 @register_op("atan2")
 class Atan2(Function):
-    """y = atan2(a, b); da = gy * b / (a² + b²), db = -gy * a / (a² + b²)."""
+    """y = atan2(a, b); da = gy * b / (a² + b²), db = -gy * a / (a² + b²) (0 at a = b = 0, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -201,7 +237,9 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx, gy):
         a, b = ctx.saved_tensors
-        scale = gy / (a * a + b * b)
+        r2 = a * a + b * b
+        origin = r2 == 0
+        scale = where(origin, 0.0, gy / where(origin, 1.0, r2))
         return scale * b, -scale * a
 
 
@@ -238,15 +276,18 @@ def add(input, other, *, alpha=1) -> Tensor:
     if alpha != 1:
         other = mul(other, alpha)
     a, b = promote_args(input, other)
-    return Add.apply(a, b)
+    return _apply(Add, a, b)
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """input - alpha * other."""
+    if _kind(input) == "b" or _kind(other) == "b":
+        raise op_error("sub", "subtraction with a bool tensor is not supported; to invert a mask use ~ or "
+                              "logical_not()", *[v for v in (input, other) if isinstance(v, Tensor)])
     if alpha != 1:
         other = mul(other, alpha)
     a, b = promote_args(input, other)
-    return Sub.apply(a, b)
+    return _apply(Sub, a, b)
 
 
 subtract = sub
@@ -259,7 +300,7 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 
 def mul(input, other) -> Tensor:
     a, b = promote_args(input, other)
-    return Mul.apply(a, b)
+    return _apply(Mul, a, b)
 
 
 multiply = mul
@@ -273,7 +314,7 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     if _kind(a) != "f" and _kind(b) != "f":
         a = cast(a, default_float()) if isinstance(a, Tensor) else float(a)
         b = cast(b, default_float()) if isinstance(b, Tensor) else float(b)
-    out = Div.apply(a, b)
+    out = _apply(Div, a, b)
     if rounding_mode == "trunc":
         out = trunc(out)
         if _kind(input) != "f" and _kind(other) != "f":
@@ -289,17 +330,17 @@ divide = true_divide = div
 def _kind(v) -> str:
     if isinstance(v, Tensor):
         return v._data.dtype.kind
-    return "f" if isinstance(v, float) else "i"
+    return "f" if isinstance(v, float) else "b" if isinstance(v, bool) else "i"
 
 
 def floor_divide(input, other) -> Tensor:
     a, b = promote_args(input, other)
-    return FloorDivide.apply(a, b)
+    return _apply(FloorDivide, a, b)
 
 
 def remainder(input, other) -> Tensor:
     a, b = promote_args(input, other)
-    return Remainder.apply(a, b)
+    return _apply(Remainder, a, b)
 
 
 fmod_like_python = remainder
@@ -315,28 +356,28 @@ negative = neg
 def pow(input, exponent) -> Tensor:
     """input ** exponent (either may be a Python number)."""
     a, b = promote_args(input, exponent)
-    return Pow.apply(a, b)
+    return _apply(Pow, a, b)
 
 
 def float_power(input, exponent) -> Tensor:
     a = cast(input, _dtype.FLOAT64) if isinstance(input, Tensor) else float(input)
     b = cast(exponent, _dtype.FLOAT64) if isinstance(exponent, Tensor) else exponent
-    return Pow.apply(a, b)
+    return _apply(Pow, a, b)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
     a, b = promote_args(input, other)
-    return Maximum.apply(a, b)
+    return _apply(Maximum, a, b)
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
     a, b = promote_args(input, other)
-    return Minimum.apply(a, b)
+    return _apply(Minimum, a, b)
 
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     a, b = promote_args(_floatify(input), _floatify(other))
-    return Atan2.apply(a, b)
+    return _apply(Atan2, a, b)
 
 
 arctan2 = atan2
@@ -382,6 +423,11 @@ def _unary(name: str, compute, grad=None, saves: str = "", doc: str = ""):
     return register_op(name)(cls)
 
 
+def _sign(xp, x):
+    y = xp.sign(x)
+    return xp.nan_to_num(y, copy=False) if y.dtype.kind == "f" else y
+
+
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -408,7 +454,7 @@ Cosh = _unary("cosh", lambda xp, x: xp.cosh(x), lambda gy, x, y: gy * sinh(x), "
 Tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda gy, x, y: gy * (1.0 - y * y), "y")
 Erf = _unary("erf", lambda xp, x: kernels.erf(xp, x),
              lambda gy, x, y: gy * (_TWO_OVER_SQRT_PI * exp(-(x * x))), "x")
-Sign = _unary("sign", lambda xp, x: xp.sign(x), doc="y = sign(x) in {-1, 0, 1}; zero gradient.")
+Sign = _unary("sign", lambda xp, x: _sign(xp, x), doc="y = sign(x) in {-1, 0, 1} (0 for NaN, as PyTorch); zero gradient.")
 Floor = _unary("floor", lambda xp, x: xp.floor(x), doc="y = floor(x); zero gradient.")
 Ceil = _unary("ceil", lambda xp, x: xp.ceil(x), doc="y = ceil(x); zero gradient.")
 Trunc = _unary("trunc", lambda xp, x: xp.trunc(x), doc="y = trunc(x) (toward zero); zero gradient.")
@@ -517,7 +563,7 @@ def where(condition: Tensor, input=None, other=None) -> Tensor:
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         dt = _dtype.result_type(a, b)
         a = full_like_op(condition, a, dtype=dt)
-    return Where.apply(condition, a, b)
+    return _apply(Where, condition, a, b)
 
 
 @register_op("clamp")
@@ -547,8 +593,14 @@ class Clamp(Function):
             below_hi = x <= hi
             inside = below_hi if inside is None else inside & below_hi
         gx = where(inside, gy, 0.0) if inside is not None else gy
-        glo = where(x < lo, gy, 0.0) if ctx.needs_input_grad[1] else None
-        ghi = where(x > hi, gy, 0.0) if ctx.needs_input_grad[2] else None
+        # When lo >= hi the result is hi everywhere (min is applied last), so hi gets the gradient.
+        glo = ghi = None
+        if ctx.needs_input_grad[1]:
+            below = x < lo
+            glo = where(below if hi is None else below & (lo < hi), gy, 0.0)
+        if ctx.needs_input_grad[2]:
+            above = x > hi
+            ghi = where(above if lo is None else above | (lo >= hi), gy, 0.0)
         return gx, glo, ghi
 
 
@@ -564,7 +616,7 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
         min = cast(min, dt)
     if isinstance(max, Tensor) and max.dtype != dt:
         max = cast(max, dt)
-    return Clamp.apply(input, min, max)
+    return _apply(Clamp, input, min, max)
 
 
 clip = clamp
@@ -641,7 +693,7 @@ IsFinite = _predicate("isfinite", lambda xp, a: xp.isfinite(a), 1)
 def _compare(cls):
     def fn(input, other) -> Tensor:
         a, b = promote_args(input, other)
-        return cls.apply(a, b)
+        return _apply(cls, a, b)
 
     fn.__name__ = cls.op_name
     return fn
@@ -652,15 +704,15 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def logical_and(input, other) -> Tensor:
-    return LogicalAnd.apply(input, other)
+    return _apply(LogicalAnd, input, other)
 
 
 def logical_or(input, other) -> Tensor:
-    return LogicalOr.apply(input, other)
+    return _apply(LogicalOr, input, other)
 
 
 def logical_xor(input, other) -> Tensor:
-    return LogicalXor.apply(input, other)
+    return _apply(LogicalXor, input, other)
 
 
 def logical_not(input) -> Tensor:
@@ -677,17 +729,17 @@ def _check_bitwise(op, *vals):
 
 def bitwise_and(input, other) -> Tensor:
     _check_bitwise("bitwise_and", input, other)
-    return BitwiseAnd.apply(*promote_args(input, other))
+    return _apply(BitwiseAnd, *promote_args(input, other))
 
 
 def bitwise_or(input, other) -> Tensor:
     _check_bitwise("bitwise_or", input, other)
-    return BitwiseOr.apply(*promote_args(input, other))
+    return _apply(BitwiseOr, *promote_args(input, other))
 
 
 def bitwise_xor(input, other) -> Tensor:
     _check_bitwise("bitwise_xor", input, other)
-    return BitwiseXor.apply(*promote_args(input, other))
+    return _apply(BitwiseXor, *promote_args(input, other))
 
 
 def bitwise_not(input) -> Tensor:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype
 from ..autograd.function import Function, op_error, register_op
 from ..autograd.tensor import Tensor
 from ..backend import kernels
@@ -235,7 +234,10 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
 
 
 def _gather_key(xp, index, dim):
-    key = list(xp.indices(index.shape, sparse=True))
+    """The advanced-indexing key ``x[key]`` of gather/scatter along ``dim``: ``index`` at ``dim`` and an
+    open grid (like ``np.indices(sparse=True)``, which CuPy lacks) at the other dims."""
+    n = index.ndim
+    key = [xp.arange(s).reshape((1,) * i + (s,) + (1,) * (n - i - 1)) for i, s in enumerate(index.shape)]
     key[dim] = index
     return tuple(key)
 
@@ -267,6 +269,7 @@ class Scatter(Function):
     @staticmethod
     def forward(ctx, x, index, src, *, dim):
         ctx.save_for_backward(ctx.input(1))
+        ctx.src_shape = getattr(src, "shape", None)
         out = x.copy()
         key = _gather_key(ctx.xp, index, dim)
         out[key] = src if not hasattr(src, "shape") else src[tuple(slice(0, s) for s in index.shape)]
@@ -277,7 +280,7 @@ class Scatter(Function):
         (index,) = ctx.saved_tensors
         d = ctx.attrs["dim"]
         gx = Scatter.apply(gy, index, 0.0, dim=d) if ctx.needs_input_grad[0] else None
-        gsrc = Gather.apply(gy, index, dim=d) if ctx.needs_input_grad[2] else None
+        gsrc = _pad_to(Gather.apply(gy, index, dim=d), ctx.src_shape) if ctx.needs_input_grad[2] else None
         return gx, None, gsrc
 
 
@@ -288,16 +291,25 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, x, index, src, *, dim):
         ctx.save_for_backward(ctx.input(1))
+        ctx.src_shape = src.shape
         out = x.copy()
         sub = src[tuple(slice(0, s) for s in index.shape)]
-        kernels.scatter_add_along(ctx.xp, out, dim, index, sub)
+        kernels.scatter_add(ctx.xp, out, _gather_key(ctx.xp, index, dim), sub)
         return out
 
     @staticmethod
     def backward(ctx, gy):
         (index,) = ctx.saved_tensors
-        gsrc = Gather.apply(gy, index, dim=ctx.attrs["dim"]) if ctx.needs_input_grad[2] else None
+        gsrc = _pad_to(Gather.apply(gy, index, dim=ctx.attrs["dim"]), ctx.src_shape) if ctx.needs_input_grad[2] else None
         return gy, None, gsrc
+
+
+def _pad_to(g: Tensor, shape) -> Tensor:
+    """Zero-pad ``g`` (index-shaped) at the end of each dim up to ``shape``: the entries of a larger
+    ``src`` that scatter never read get a zero gradient."""
+    if tuple(g.shape) == tuple(shape):
+        return g
+    return S.ConstantPad.apply(g, pad_width=[[0, s - n] for n, s in zip(g.shape, shape)], value=0.0)
 
 
 def _check_index_op(op, x, dim, index, src=None):
@@ -312,7 +324,7 @@ def _check_index_op(op, x, dim, index, src=None):
                                f"({tuple(x.shape)}) at dim {i}", x, index)
     if index.numel():
         hi, lo = int(index._data.max()), int(index._data.min())
-        if hi >= x.shape[dim] or lo < -x.shape[dim]:
+        if hi >= x.shape[dim] or lo < 0:  # PyTorch refuses negative indices here (NumPy would wrap them)
             raise op_error(op, f"index {hi if hi >= x.shape[dim] else lo} is out of bounds for dimension "
                                f"{dim} with size {x.shape[dim]}", x, index)
 
@@ -370,7 +382,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
         value = E.cast(value, input.dtype)
     elif input.dtype.kind != "f" and isinstance(value, float):
         value = int(value) if input.dtype.kind != "b" else bool(value)
-    return E.Where.apply(mask, value, input)
+    return E._apply(E.Where, mask, value, input)
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:

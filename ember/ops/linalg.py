@@ -160,6 +160,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                                  f"weight's in_features ({weight.shape[-1]})", input, weight)
     if input.dtype != weight.dtype:
         raise op_error("linear", f"input dtype {input.dtype} and weight dtype {weight.dtype} differ", input, weight)
+    if bias is not None:
+        out_shape = tuple(input.shape[:-1]) + ((weight.shape[0],) if weight.ndim == 2 else ())
+        try:
+            np.broadcast_shapes(tuple(bias.shape), out_shape)
+        except ValueError:
+            raise op_error("linear", f"bias of shape {tuple(bias.shape)} does not broadcast to the output shape "
+                                     f"{out_shape}", input, weight, bias) from None
     if weight.ndim == 1:
         out = matmul(input, weight)
         return out + bias if bias is not None else out
@@ -215,6 +222,12 @@ def einsum(equation: str, *operands) -> Tensor:
         if len(set(s)) != len(s):
             raise op_error("einsum", f"repeated subscript in {s!r} (diagonals) is not supported; use "
                                      "ember.diagonal", o)
+    sizes = {}
+    for k, (s, o) in enumerate(zip(specs, operands)):
+        for c, n in zip(s, o.shape):
+            if sizes.setdefault(c, n) != n:
+                raise op_error("einsum", f"subscript {c!r} has size {n} in operand {k} but size {sizes[c]} in an "
+                                         f"earlier operand of {eq!r}", *operands)
     dt = _dtype.result_type(*operands)
     operands = [E.cast(o, dt) for o in operands]
     return Einsum.apply(*operands, equation=eq)

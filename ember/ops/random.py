@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _config, _dtype
+from .. import _dtype
 from ..autograd.tensor import Tensor
 from ..backend.device import get_device
 from ..backend.random import Generator, default_generator

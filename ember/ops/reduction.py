@@ -3,6 +3,7 @@ sorting. ``max``/``min``/``topk``/``sort`` return (values, indices) named tuples
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -78,27 +79,39 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return sum(E.where(E.isnan(input), 0.0, input), dim, keepdim)
 
 
-def var(input: Tensor, dim=None, *, correction=1, keepdim: bool = False, unbiased=None) -> Tensor:
-    """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, 0 = population)."""
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, 0 = population).
+
+    Both PyTorch forms work: ``var(x, dim, correction=0, keepdim=True)`` and the older
+    ``var(x, dim, unbiased, keepdim)`` (also ``var(x, False)``: all dims, biased)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
     dims = normalize_dims(dim, input.ndim, "var")
     n = _count(input.shape, dims)
     centered = input - mean(input, dims, keepdim=True)
-    return sum(centered * centered, dims, keepdim) / max(n - correction, 0)
+    # builtins.max: this module's ``max`` is the tensor reduction.
+    return sum(centered * centered, dims, keepdim) / builtins.max(n - correction, 0)
 
 
-def std(input: Tensor, dim=None, *, correction=1, keepdim: bool = False, unbiased=None) -> Tensor:
-    """Standard deviation: sqrt(var)."""
-    return E.sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Standard deviation: sqrt(var) (same arguments). Where it is 0 the gradient is 0 (as PyTorch)."""
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    zero = v == 0
+    return E.where(zero, 0.0, E.sqrt(E.where(zero, 1.0, v)))
 
 
-def var_mean(input: Tensor, dim=None, *, correction=1, keepdim: bool = False):
-    return var(input, dim, correction=correction, keepdim=keepdim), mean(input, dim, keepdim)
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-def std_mean(input: Tensor, dim=None, *, correction=1, keepdim: bool = False):
-    return std(input, dim, correction=correction, keepdim=keepdim), mean(input, dim, keepdim)
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
 @register_op("prod")
@@ -115,6 +128,8 @@ class Prod(Function):
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         dim, keepdim = ctx.attrs["dim"], ctx.attrs["keepdim"]
+        if x.numel() == 0:
+            return E.full_like_op(x, 0.0)
         if dim is None:
             flat = S.reshape(x, (-1,))
             others = _exclusive_products(flat, 0)
@@ -139,6 +154,8 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     elif input._data.dtype.kind in "bu" or input._data.dtype.kind == "i":
         input = E.cast(input, _dtype.INT64)
     d = None if dim is None else normalize_dim(dim, input.ndim, "prod")
+    if input.ndim == 0:
+        d = None
     return Prod.apply(input, dim=d, keepdim=bool(keepdim))
 
 
@@ -158,7 +175,10 @@ class Amax(Function):
         a = ctx.attrs
         dims = None if a["dim"] is None else tuple(a["dim"])
         y_full = _restore(y, x.shape, dims, a["keepdim"])
-        hit = E.cast(x == y_full, gy.dtype)
+        # A NaN maximum: the NaN entries get the gradient (as PyTorch's max()). No data-dependent branch
+        # here, so that a traced backward stays valid for every input.
+        hit = E.logical_or(x == y_full, E.logical_and(E.isnan(x), E.isnan(y_full)))
+        hit = E.cast(hit, gy.dtype)
         count = _restore(sum(hit, dims, keepdim=True), x.shape, dims, True)
         return _restore(gy, x.shape, dims, a["keepdim"]) * hit / count
 
@@ -176,8 +196,10 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 
 
 def _check_nonempty(op, x, dims):
-    if x.numel() == 0:
-        raise op_error(op, "expected a non-empty input (the reduction has no identity)", x)
+    """max/min have no identity: reducing a dim of size 0 is an error (other empty dims are fine)."""
+    if x.numel() == 0 and (dims is None or builtins.any(x.shape[d] == 0 for d in dims)):
+        raise op_error(op, f"expected a non-empty input along the reduced dims {'all' if dims is None else list(dims)} "
+                           "(the reduction has no identity)", x)
 
 
 @register_op("max_dim")
@@ -207,6 +229,16 @@ class MaxDim(Function):
         return scatter(zeros, dim, idx, gy)
 
 
+def _on_vector(fn, input: Tensor, dim, *args, **kwargs):
+    """Apply the dim-wise ``fn`` to a 0-d ``input`` as to a 1-element vector (PyTorch accepts dim 0 / -1
+    there), returning 0-d results."""
+    normalize_dim(dim, 0, getattr(fn, "__name__", "op"))
+    out = fn(S.reshape(input, (1,)), 0, *args, **kwargs)
+    if isinstance(out, tuple):
+        return type(out)(*(S.reshape(o, ()) for o in out))
+    return S.reshape(out, ())
+
+
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(x, y)``: elementwise."""
     if isinstance(dim, Tensor):
@@ -215,6 +247,8 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
         return E.maximum(input, other)
     if dim is None:
         return amax(input)
+    if input.ndim == 0:
+        return _on_vector(max, input, dim)
     d = normalize_dim(dim, input.ndim, "max")
     _check_nonempty("max", input, (d,))
     return values_indices(*MaxDim.apply(input, dim=d, keepdim=bool(keepdim), largest=True))
@@ -228,6 +262,8 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
         return E.minimum(input, other)
     if dim is None:
         return amin(input)
+    if input.ndim == 0:
+        return _on_vector(min, input, dim)
     d = normalize_dim(dim, input.ndim, "min")
     _check_nonempty("min", input, (d,))
     return values_indices(*MaxDim.apply(input, dim=d, keepdim=bool(keepdim), largest=False))
@@ -251,11 +287,15 @@ class Argmax(Function):
 
 
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if input.ndim == 0 and dim is not None:
+        return _on_vector(argmax, input, dim)
     d = None if dim is None else normalize_dim(dim, input.ndim, "argmax")
     return Argmax.apply(input, dim=d, keepdim=bool(keepdim), largest=True)
 
 
 def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if input.ndim == 0 and dim is not None:
+        return _on_vector(argmin, input, dim)
     d = None if dim is None else normalize_dim(dim, input.ndim, "argmin")
     return Argmax.apply(input, dim=d, keepdim=bool(keepdim), largest=False)
 
@@ -269,6 +309,8 @@ class LogSumExp(Function):
         ctx.save_for_backward(ctx.input(0), ctx.output(0))
         xp = ctx.xp
         axis = tuple(dim)
+        if x.size == 0:  # log(sum of nothing) = log(0) = -inf
+            return xp.log(xp.exp(x).sum(axis=axis, keepdims=keepdim))
         m = x.max(axis=axis, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
@@ -401,6 +443,8 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
         input = E.cast(input, dtype)
     elif input._data.dtype.kind in "biu":
         input = E.cast(input, _dtype.INT64)
+    if input.ndim == 0:
+        return _on_vector(cumsum, input, dim)
     return Cumsum.apply(input, dim=normalize_dim(dim, input.ndim, "cumsum"))
 
 
@@ -443,6 +487,8 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
         input = E.cast(input, dtype)
     elif input._data.dtype.kind in "biu":
         input = E.cast(input, _dtype.INT64)
+    if input.ndim == 0:
+        return _on_vector(cumprod, input, dim)
     return Cumprod.apply(input, dim=normalize_dim(dim, input.ndim, "cumprod"))
 
 
@@ -453,12 +499,16 @@ class Sort(Function):
     @staticmethod
     def forward(ctx, x, *, dim=-1, descending=False, k=None, largest=True):
         xp = ctx.xp
-        signed = x if x.dtype.kind in "fi" else x.astype(np.int64)
-        if k is None:
-            idx = xp.argsort(-signed if descending else signed, axis=dim, kind="stable")
+        stable = {"kind": "stable"} if xp is np else {}   # CuPy's argsort is always stable, takes no kind
+        down = descending if k is None else largest
+        if down:
+            # Stable descending order = the ascending order of the reversed input, reversed and mapped
+            # back: ties keep index order and NaN (last ascending) comes first, as in PyTorch.
+            n = x.shape[dim]
+            idx = xp.flip(n - 1 - xp.argsort(xp.flip(x, dim), axis=dim, **stable), dim)
         else:
-            key = -signed if largest else signed
-            idx = xp.argsort(key, axis=dim, kind="stable")
+            idx = xp.argsort(x, axis=dim, **stable)
+        if k is not None:
             idx = xp.take(idx, xp.arange(k), axis=dim)
         vals = xp.take_along_axis(x, idx, axis=dim)
         ctx.in_shape = x.shape
@@ -474,6 +524,8 @@ class Sort(Function):
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = True):
+    if input.ndim == 0:
+        return _on_vector(sort, input, dim, descending)
     d = normalize_dim(dim, input.ndim, "sort")
     return values_indices(*Sort.apply(input, dim=d, descending=bool(descending), k=None, largest=True))
 
@@ -484,6 +536,10 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The ``k`` largest (or smallest) values along ``dim`` and their indices, sorted."""
+    if input.ndim == 0:
+        normalize_dim(dim, 0, "topk")
+        vals, idx = topk(S.reshape(input, (1,)), k, 0, largest, sorted)
+        return values_indices(S.reshape(vals, ()), S.reshape(idx, ())) if k == 1 else values_indices(vals, idx)
     d = normalize_dim(dim, input.ndim, "topk")
     if not 0 <= k <= input.shape[d]:
         raise op_error("topk", f"k ({k}) out of range for dimension {d} of size {input.shape[d]}", input)
@@ -496,6 +552,8 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
         flat = S.reshape(input, (-1,))
         vals, _ = sort(flat)
         return vals[(flat.shape[0] - 1) // 2]
+    if input.ndim == 0:
+        return _on_vector(median, input, dim)
     d = normalize_dim(dim, input.ndim, "median")
     vals, idx = sort(input, d)
     mid = (input.shape[d] - 1) // 2

@@ -186,6 +186,9 @@ def expand(input: Tensor, *sizes) -> Tensor:
     if lead < 0:
         raise op_error("expand", f"the number of sizes provided ({len(sizes)}) must be greater or equal "
                                  f"to the number of dimensions in the tensor ({input.ndim})", input)
+    if any(s == -1 for s in sizes[:lead]):
+        raise op_error("expand", f"the expanded size -1 isn't allowed in a leading, non-existing dimension; "
+                                 f"target sizes {list(sizes)}", input)
     shape = tuple(input.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     for i, s in enumerate(input.shape):
         if s != 1 and s != shape[i + lead]:
@@ -266,8 +269,10 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return Tile.apply(x, reps=list(sizes))
 
 
-def tile(input: Tensor, dims) -> Tensor:
-    dims = tuple(dims)
+def tile(input: Tensor, *dims) -> Tensor:
+    """Repeat ``input`` ``dims`` times per dim; missing leading dims count as 1 (``x.tile(2, 1)`` or
+    ``tile(x, (2, 1))``)."""
+    dims = _shape_arg(dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
@@ -313,9 +318,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if any(t.dtype != dt for t in nonempty):
         dt = _dtype.result_type(*nonempty)
         nonempty = [E.cast(t, dt) for t in nonempty]
-    if len(nonempty) == 1:
-        return nonempty[0]
-    return Cat.apply(*nonempty, dim=d)
+    return Cat.apply(*nonempty, dim=d)  # also for one tensor: cat always returns new memory
 
 
 concat = concatenate = cat
@@ -414,8 +417,11 @@ class Flip(Function):
         return Flip.apply(gy, dims=ctx.attrs["dims"])
 
 
-def flip(input: Tensor, dims) -> Tensor:
-    dims = [normalize_dim(d, input.ndim, "flip") for d in ((dims,) if isinstance(dims, int) else dims)]
+def flip(input: Tensor, *dims) -> Tensor:
+    """Reverse the order along ``dims`` (``flip(x, [0, 1])``, ``x.flip(0, 1)`` or ``x.flip(0)``)."""
+    dims = [normalize_dim(d, input.ndim, "flip") for d in _shape_arg(dims)]
+    if input.ndim == 0:
+        dims = []
     return Flip.apply(input, dims=dims)
 
 
@@ -522,11 +528,18 @@ class Tril(Function):
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    _check_matrix("tril", input)
     return Tril.apply(input, diagonal=int(diagonal), upper=False)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    _check_matrix("triu", input)
     return Tril.apply(input, diagonal=int(diagonal), upper=True)
+
+
+def _check_matrix(op: str, x: Tensor) -> None:
+    if x.ndim < 2:  # NumPy would silently broadcast a vector to a matrix
+        raise op_error(op, f"input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}", x)
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:

@@ -28,7 +28,7 @@ from ._util import as_tensor_like, to_python_scalar
 
 
 def _reflect(fn):
-    return lambda self, other: fn(other, self)
+    return lambda self, other: fn(_operand(other), self)
 
 
 def _operand(other):
@@ -98,7 +98,7 @@ _METHODS = {
         "clone", "diag_embed"],
     I: ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_put", "take_along_dim",
         "masked_fill", "masked_select", "masked_scatter", "nonzero", "argwhere"],
-    L: ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm"],
+    L: ["matmul", "mm", "bmm", "mv", "dot", "inner", "vdot", "outer", "ger", "addmm", "baddbmm"],
 }
 for _module, _names in _METHODS.items():
     for _name in _names:
@@ -229,6 +229,10 @@ def _write(self, value, op: str, key=Ellipsis) -> None:
                            "expand); clone() it before writing")
     self._data[key] = value
     self._vc.value += 1
+    for obs in _function._apply_observers:   # the jit tracer records in-place writes as graph state
+        hook = getattr(obs, "on_inplace_write", None)
+        if hook is not None:
+            hook(self, key, value)
 
 
 def _inplace(fn, name):
@@ -318,11 +322,18 @@ def _no_history_fill(name, fill):
             _check_inplace(self, name)
         fill(self, *args, **kwargs)
         if _config.grad_enabled.get() and self._grad_fn is not None:
-            # The new content does not depend on the graph: detach from the old history.
-            self._grad_fn, self._requires_grad = None, False
+            _cut_history(self)
         return self
     method.__name__ = name
     return method
+
+
+def _cut_history(self) -> None:
+    """After an overwrite that does not depend on the old value, the old history gets a zero gradient
+    and ``self`` still requires grad (PyTorch's FillBackward/CopyBackwards): where(True, new, old)."""
+    keep = E.full_like_op(self, True, dtype="bool")
+    new = E.Where.apply(keep, Tensor._make(self._data), _alias(self))
+    self._grad_fn, self._output_nr = new._grad_fn, new._output_nr
 
 
 def _fill(self, value):
@@ -356,12 +367,16 @@ def _copy_(self, src, non_blocking=False):
     if _recording(self, src):
         _check_inplace(self, "copy_")
         moved = E.cast(E.to_device(src, self.device), self.dtype)
-        return _adopt(self, S.clone(S.expand(moved, tuple(self.shape))), "copy_")
+        out = S.clone(S.expand(moved, tuple(self.shape)))
+        had_history = self._grad_fn is not None
+        _adopt(self, out, "copy_")
+        if out._grad_fn is None and had_history:
+            _cut_history(self)
+        return self
     from ..backend.device import to_device
     arr = to_device(src._data, self.device)
     np.broadcast_shapes(tuple(arr.shape), tuple(self.shape))
-    self._data[...] = arr
-    self._vc.value += 1
+    _write(self, arr, "copy_")
     return self
 
 
@@ -369,6 +384,15 @@ Tensor.copy_ = _copy_
 
 
 def _setitem(self, key, value):
+    try:
+        _setitem_impl(self, key, value)
+    except ValueError as exc:  # NumPy's broadcasting failure: report it as PyTorch does, naming both shapes
+        shape = tuple(value.shape) if hasattr(value, "shape") else type(value).__name__
+        raise RuntimeError(f"__setitem__: can't assign a value of shape {shape} into a tensor of shape "
+                           f"{tuple(self.shape)} at index {key!r}: {exc}") from None
+
+
+def _setitem_impl(self, key, value):
     value = _operand(value)
     if isinstance(value, (list, tuple)):
         value = C.tensor(value, dtype=self.dtype, device=self.device)
