@@ -40,6 +40,15 @@ from .ops.shape import (broadcast_shapes, broadcast_tensors, broadcast_to, cat, 
 from .ops.indexing import (argwhere, gather, index_add, index_put, index_select, masked_fill, masked_scatter,
                            masked_select, nonzero, scatter, scatter_add, take_along_dim)
 from .ops.linalg import addmm, baddbmm, bmm, dot, einsum, ger, inner, matmul, mm, mv, outer, vdot
+from . import optim, utils
+from .io import load, save
+from . import nn
+from .gradient_tape import GradientTape
+from . import train, keras
+from . import models
+
+from . import jit
+from .jit import cond, scan, while_loop
 
 __version__ = "0.1.0"
 
