@@ -83,9 +83,11 @@ def _conv_grad_input_all(xp, gy, w, x_shape, stride, padding, dilation, groups):
     n, o = gy.shape[:2]
     out = tuple(gy.shape[2:])
     c, nd = x_shape[1], len(out)
-    wm = w.reshape(groups, o // groups, -1)
+    # W^T copied contiguous (it is small): OpenBLAS runs this GEMM measurably faster than with the
+    # transposed view (~10% of a training step in the convnet benchmark)
+    wt = xp.ascontiguousarray(w.reshape(groups, o // groups, -1).transpose(0, 2, 1))
     g = channel_major(xp, gy).reshape(groups, o // groups, n * K.prod(out))
-    cols = xp.matmul(wm.transpose(0, 2, 1), g)                                   # (g, C/g*prod(k), N*P)
+    cols = xp.matmul(wt, g)                                                       # (g, C/g*prod(k), N*P)
     cols = cols.reshape((c,) + tuple(w.shape[2:]) + (n,) + out)
     cols = cols.transpose((0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd)))
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[2:], padding))
