@@ -50,6 +50,11 @@ from . import models
 from . import jit
 from .jit import cond, scan, while_loop
 
+# PyTorch's top-level aliases of common layer functions (torch.conv2d, torch.max_pool2d, ...).
+from .nn.functional import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d, conv2d, conv3d,
+                            conv_transpose1d, conv_transpose2d, conv_transpose3d, max_pool1d, max_pool2d,
+                            max_pool3d, pixel_shuffle, pixel_unshuffle)
+
 __version__ = "0.1.0"
 
 
