@@ -7,7 +7,7 @@ Everything is N-d over the trailing spatial dims of an ``(N, C, *spatial)`` arra
   ``v[n, c, k..., o...] = x[n, c, o * stride + k * dilation]``: no copy, no Python loop over pixels;
 - ``col2im``: the adjoint of ``windows``: scatter-adds ``(N, C, *kernel, *out)`` columns back into a
   padded buffer with one strided slice-add per kernel position (prod(kernel) iterations, never per
-  pixel);
+  pixel); ``col2im_cropped`` is the same with the padding cropped off, skipping the padded taps;
 - ``scatter_add_flat``: ``out.flat[index] += values`` with duplicates accumulated (max-pool backward).
 
 The NumPy and CuPy implementations differ only where the libraries do (``as_strided``'s keywords,
@@ -75,6 +75,32 @@ def col2im(xp, cols, padded_spatial, stride, dilation):
     res = xp.zeros(cols.shape[:2] + tuple(padded_spatial), cols.dtype)
     for pos, sl in kernel_slices(kernel, stride, dilation, out):
         res[(slice(None), slice(None)) + sl] += cols[(slice(None), slice(None)) + pos]
+    return res
+
+
+def col2im_cropped(xp, cols, spatial, padding, stride, dilation):
+    """``col2im`` followed by cropping ``padding`` = [(lo, hi), ...] off, without the padded buffer.
+
+    ``cols`` (N, C, *kernel, *out) are summed into a zero (N, C, *spatial): each kernel position adds
+    only the windows whose taps land inside the unpadded input, so nothing is accumulated into (and
+    then thrown away with) the padding, and the result is a whole array, not a view of a larger one.
+    """
+    nd = len(spatial)
+    kernel, out = cols.shape[2:2 + nd], cols.shape[2 + nd:]
+    res = xp.zeros(cols.shape[:2] + tuple(spatial), cols.dtype)
+    for pos in itertools.product(*(range(k) for k in kernel)):
+        dst, src = [], []
+        for p, s, d, o, n, (lo, _) in zip(pos, stride, dilation, out, spatial, padding):
+            off = p * d - lo                       # input index of window o is o * s + off
+            o0 = -(off // s) if off < 0 else 0     # first window whose tap is inside: ceil(-off / s)
+            o1 = min(o - 1, (n - 1 - off) // s)    # last window whose tap is inside
+            if o1 < o0:
+                break
+            i0 = o0 * s + off
+            dst.append(slice(i0, i0 + s * (o1 - o0) + 1, s))
+            src.append(slice(o0, o1 + 1))
+        else:
+            res[(slice(None), slice(None)) + tuple(dst)] += cols[(slice(None), slice(None)) + pos + tuple(src)]
     return res
 
 

@@ -7,7 +7,8 @@ same for 1-d and 3-d), all computing on ``(N, C, *spatial)`` arrays:
   ``(groups, C/g * prod(kernel), N * prod(out))`` columns; one GEMM per group (the batch folded into
   the GEMM's columns) gives the output in channel-major memory, returned as an (N, C, ...) view.
 - ``conv_grad_input``: gx = W^T * gy: one GEMM per group to columns, then col2im (a strided
-  scatter-add per kernel position). It is also the transposed convolution's forward.
+  scatter-add per kernel position, skipping taps in the padding). It is also the transposed
+  convolution's forward.
 - ``conv_grad_weight``: gw = gy * cols(x)^T: one GEMM per group with the batch folded into K.
 
 A convolution is bilinear in (x, W), so each primitive's backward is written with the other two
@@ -90,10 +91,8 @@ def _conv_grad_input_all(xp, gy, w, x_shape, stride, padding, dilation, groups):
     cols = xp.matmul(wt, g)                                                       # (g, C/g*prod(k), N*P)
     cols = cols.reshape((c,) + tuple(w.shape[2:]) + (n,) + out)
     cols = cols.transpose((0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd)))
-    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[2:], padding))
-    gxp = K.col2im(xp, cols, padded, stride, dilation)                           # (C, N, *padded)
-    crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(x_shape[2:], padding))
-    return gxp.swapaxes(0, 1)[(Ellipsis,) + crop]   # a view: no copy out of the padded buffer
+    # straight into the unpadded (C, N, *spatial) buffer: taps that fall in the padding are skipped
+    return K.col2im_cropped(xp, cols, tuple(x_shape[2:]), padding, stride, dilation).swapaxes(0, 1)
 
 
 def _conv_grad_weight_all(xp, gy, x, w_shape, stride, padding, dilation, groups):
@@ -169,7 +168,6 @@ def conv_grad_weight(xp, gy, x, w_shape, stride, padding, dilation, groups):
 # Primitives (one family per spatial rank; the classes share their code through ``_nd``)
 
 _FAMILY: dict = {}
-
 
 def _attrs(a):
     return dict(stride=a["stride"], padding=a["padding"], dilation=a["dilation"], groups=a["groups"])
