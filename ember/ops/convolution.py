@@ -25,6 +25,7 @@ import numpy as np
 from ..autograd.function import Function, op_error, register_op
 from ..autograd.tensor import Tensor
 from ..backend import im2col as K
+from ..backend.kernels import serial_blas
 from . import shape as S
 from .reduction import Sum
 
@@ -70,10 +71,25 @@ def _cols(xp, x, ksize, stride, padding, dilation, groups, out=None):
 # gradient's GEMM consume it without any transpose copy. Elementwise ops keep the layout.
 
 
+# Below this many FLOPs a GEMM runs on one BLAS thread: for the small products of small convolutions
+# multithreaded OpenBLAS costs more in thread wake-up than it saves (LeNet step, 2 threads: 15.8 ms
+# with threaded GEMMs, 9.7 ms single-threaded); large ones keep all threads.
+SERIAL_GEMM_FLOPS = 5e7
+
+
+def _matmul(xp, a, b):
+    """``xp.matmul(a, b)`` for (g, M, K) @ (g, K, N) stacks, single-threaded when small."""
+    flops = 2 * a.shape[0] * a.shape[1] * a.shape[2] * b.shape[2]
+    if flops < SERIAL_GEMM_FLOPS:
+        with serial_blas(xp):
+            return xp.matmul(a, b)
+    return xp.matmul(a, b)
+
+
 def _conv_forward_all(xp, x, w, b, stride, padding, dilation, groups):
     n, o = x.shape[0], w.shape[0]
     cols, out = _cols(xp, x, w.shape[2:], stride, padding, dilation, groups)    # (g, C/g*prod(k), N*P)
-    y = xp.matmul(w.reshape(groups, o // groups, -1), cols)                      # (g, O/g, N*P)
+    y = _matmul(xp, w.reshape(groups, o // groups, -1), cols)                    # (g, O/g, N*P)
     y = y.reshape((o, n) + out)
     if b is not None:
         y += b.reshape((o,) + (1,) * (len(out) + 1))
@@ -88,7 +104,7 @@ def _conv_grad_input_all(xp, gy, w, x_shape, stride, padding, dilation, groups):
     # transposed view (~10% of a training step in the convnet benchmark)
     wt = xp.ascontiguousarray(w.reshape(groups, o // groups, -1).transpose(0, 2, 1))
     g = channel_major(xp, gy).reshape(groups, o // groups, n * K.prod(out))
-    cols = xp.matmul(wt, g)                                                       # (g, C/g*prod(k), N*P)
+    cols = _matmul(xp, wt, g)                                                     # (g, C/g*prod(k), N*P)
     cols = cols.reshape((c,) + tuple(w.shape[2:]) + (n,) + out)
     cols = cols.transpose((0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd)))
     # straight into the unpadded (C, N, *spatial) buffer: taps that fall in the padding are skipped
@@ -105,9 +121,9 @@ def _conv_grad_weight_all(xp, gy, x, w_shape, stride, padding, dilation, groups)
     # several times slower for such products when the output has few rows, so the larger of the two
     # small dims goes first: gw = g @ cols^T, or (cols @ g^T)^T.
     if cols.shape[1] >= g.shape[1]:
-        gw = xp.matmul(cols, g.transpose(0, 2, 1))                  # (g, C/g*prod(k), O/g)
+        gw = _matmul(xp, cols, g.transpose(0, 2, 1))                # (g, C/g*prod(k), O/g)
         return xp.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(w_shape)
-    return xp.matmul(g, cols.transpose(0, 2, 1)).reshape(w_shape)
+    return _matmul(xp, g, cols.transpose(0, 2, 1)).reshape(w_shape)
 
 
 # Folding the whole batch into one GEMM needs im2col columns of N * C * prod(kernel) * prod(out)
