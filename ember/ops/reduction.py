@@ -22,7 +22,8 @@ def _restore(gy: Tensor, in_shape, dims, keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back to the input shape."""
     if dims is None:
         dims = tuple(range(len(in_shape)))
-    if not keepdim:
+    # Leading reduced dims (a full reduction, or a batch sum) broadcast back as they are: one op, not two.
+    if not keepdim and tuple(dims) != tuple(range(len(dims))):
         gy = S.reshape(gy, tuple(1 if d in dims else s for d, s in enumerate(in_shape)))
     return S.expand(gy, tuple(in_shape))
 
