@@ -8,12 +8,22 @@ import math
 
 import numpy as np
 
-try:  # SciPy's erf is a fast compiled ufunc; without SciPy a slower exact fallback is used.
-    from scipy.special import erf as _scipy_erf, erfinv as _scipy_erfinv
-except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
-    _scipy_erf = _scipy_erfinv = None
+_erf_scalar = np.frompyfunc(math.erf, 1, 1)   # exact (C double) but slow: the fallback without SciPy
 
-_erf_scalar = np.frompyfunc(math.erf, 1, 1)
+
+def _exact_erf():
+    """SciPy's compiled erf ufunc, imported on first use (it costs ~0.2 s); math.erf per element without SciPy."""
+    global _exact_erf_impl
+    if _exact_erf_impl is None:
+        try:
+            from scipy.special import erf as scipy_erf
+            _exact_erf_impl = scipy_erf
+        except ImportError:
+            _exact_erf_impl = _erf_scalar
+    return _exact_erf_impl
+
+
+_exact_erf_impl = None
 
 
 # float32 erf as x P(x^2) / Q(x^2) on [-4, 4] (erf is +-1 to float32 precision outside): the rational
@@ -57,9 +67,7 @@ def erf(xp, x):
         return cusp.erf(x)
     if x.dtype == np.float32:
         return _erf_float32(x)
-    if _scipy_erf is not None:
-        return _scipy_erf(x).astype(x.dtype, copy=False)
-    return _erf_scalar(x).astype(x.dtype)
+    return _exact_erf()(x).astype(x.dtype, copy=False)
 
 
 def scatter_add(xp, target, index, values):
