@@ -27,11 +27,12 @@ def out_size(size: int, kernel: int, stride: int, pad_lo: int, pad_hi: int, dila
     return (size + pad_lo + pad_hi - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def pad_spatial(xp, x, pads, value: float = 0.0):
+def pad_spatial(xp, x, pads, value: float = 0.0, out=None):
     """``x`` (N, C, *spatial) padded by ``pads`` = [(lo, hi), ...] per spatial dim with ``value``.
 
     Returns ``x`` itself when no padding is needed. Negative ``hi`` crops (used when a window grid
-    does not reach the end of the input).
+    does not reach the end of the input). ``out``: a buffer of the padded shape to write into (its
+    previous contents are overwritten: interior and border).
     """
     if all(lo == 0 and hi == 0 for lo, hi in pads):
         return x
@@ -41,8 +42,14 @@ def pad_spatial(xp, x, pads, value: float = 0.0):
         pads = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
         if all(lo == 0 and hi == 0 for lo, hi in pads):
             return x
-    shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
-    out = xp.zeros(shape, x.dtype) if value == 0 else xp.full(shape, value, x.dtype)
+    if out is None:
+        shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+        out = xp.zeros(shape, x.dtype) if value == 0 else xp.full(shape, value, x.dtype)
+    else:   # fill only the border: one slab below and one above the interior along each spatial dim
+        for d, (lo, hi) in enumerate(pads):
+            lead = (slice(None),) * (2 + d)
+            out[lead + (slice(0, lo),)] = value
+            out[lead + (slice(out.shape[2 + d] - hi, None),)] = value
     out[(Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads))] = x
     return out
 
@@ -78,19 +85,23 @@ def col2im(xp, cols, padded_spatial, stride, dilation):
     return res
 
 
-def col2im_cropped(xp, cols, spatial, padding, stride, dilation):
+def col2im_cropped(xp, cols, spatial, padding, stride, dilation, out=None):
     """``col2im`` followed by cropping ``padding`` = [(lo, hi), ...] off, without the padded buffer.
 
-    ``cols`` (N, C, *kernel, *out) are summed into a zero (N, C, *spatial): each kernel position adds
-    only the windows whose taps land inside the unpadded input, so nothing is accumulated into (and
-    then thrown away with) the padding, and the result is a whole array, not a view of a larger one.
+    ``cols`` (N, C, *kernel, *out) are summed into a zero (N, C, *spatial) array, ``out`` when given
+    (it may be a view; it is overwritten): each kernel position adds only the windows whose taps land
+    inside the unpadded input, so nothing is accumulated into (and then thrown away with) the padding.
     """
     nd = len(spatial)
-    kernel, out = cols.shape[2:2 + nd], cols.shape[2 + nd:]
-    res = xp.zeros(cols.shape[:2] + tuple(spatial), cols.dtype)
+    kernel, grid = cols.shape[2:2 + nd], cols.shape[2 + nd:]
+    if out is None:
+        res = xp.zeros(cols.shape[:2] + tuple(spatial), cols.dtype)
+    else:
+        res = out
+        res[...] = 0
     for pos in itertools.product(*(range(k) for k in kernel)):
         dst, src = [], []
-        for p, s, d, o, n, (lo, _) in zip(pos, stride, dilation, out, spatial, padding):
+        for p, s, d, o, n, (lo, _) in zip(pos, stride, dilation, grid, spatial, padding):
             off = p * d - lo                       # input index of window o is o * s + off
             o0 = -(off // s) if off < 0 else 0     # first window whose tap is inside: ceil(-off / s)
             o1 = min(o - 1, (n - 1 - off) // s)    # last window whose tap is inside

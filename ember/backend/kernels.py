@@ -3,10 +3,11 @@ when the two libraries differ."""
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
+
+from .parallel import serial_blas  # noqa: F401  (re-exported: ops import it from here)
 
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)   # exact (C double) but slow: the fallback without SciPy
 
@@ -87,22 +88,3 @@ def scatter_add_along(xp, target, dim: int, index, values):
     return scatter_add(xp, target, tuple(idx), values)
 
 
-_blas_controller = None   # threadpoolctl's controller, created on first use; False when unavailable
-
-
-def serial_blas(xp):
-    """Context manager: NumPy's BLAS runs single-threaded inside. For loops of small GEMMs (the
-    per-step products of a recurrent scan) thread wake-up and spin-waiting cost more than they save,
-    and on a busy machine far more. Needs threadpoolctl; a no-op without it and for CuPy."""
-    global _blas_controller
-    if xp is not np:
-        return contextlib.nullcontext()
-    if _blas_controller is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas_controller = ThreadpoolController()
-        except Exception:  # not installed, or no BLAS it can control
-            _blas_controller = False
-    if not _blas_controller:
-        return contextlib.nullcontext()
-    return _blas_controller.limit(limits=1, user_api="blas")

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..autograd.function import Function, op_error, register_op
 from ..autograd.tensor import Tensor
+from ..backend.parallel import matmul as gemm
 from . import elementwise as E
 from . import linalg as L
 from . import shape as S
@@ -42,7 +43,7 @@ class Sdpa(Function):
         xp = ctx.xp
         mask = extra[0] if has_mask else None
         keep = extra[-1] if has_keep else None
-        s = xp.matmul(q, xp.swapaxes(k, -1, -2))
+        s = gemm(xp, q, xp.swapaxes(k, -1, -2))
         s *= scale
         if is_causal:
             L_, S_ = s.shape[-2], s.shape[-1]
@@ -56,7 +57,7 @@ class Sdpa(Function):
         xp.exp(s, out=s)
         s /= s.sum(axis=-1, keepdims=True)
         pd = s * keep if keep is not None else s
-        out = xp.matmul(pd, v)
+        out = gemm(xp, pd, v)
         n = len(extra)
         ctx.save_for_backward(ctx.input(0), ctx.input(1), ctx.input(2), ctx.output(1),
                               ctx.input(3 + n - 1) if has_keep else None)

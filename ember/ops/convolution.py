@@ -25,7 +25,7 @@ import numpy as np
 from ..autograd.function import Function, op_error, register_op
 from ..autograd.tensor import Tensor
 from ..backend import im2col as K
-from ..backend.kernels import serial_blas
+from ..backend import parallel as P
 from . import shape as S
 from .reduction import Sum
 
@@ -43,17 +43,48 @@ def channel_major(xp, a):
 
 
 def _is_channel_major(a) -> bool:
-    return a.ndim > 1 and not a.flags.c_contiguous and a.swapaxes(0, 1).flags.c_contiguous
+    """Whether ``a`` (N, C, ...) is laid out with the batch inside the channel (a view of (C, N, ...))."""
+    return a.ndim > 1 and a.shape[0] > 1 and a.shape[1] > 1 and a.strides[1] > a.strides[0]
 
 
-def _cols(xp, x, ksize, stride, padding, dilation, groups, out=None):
+def _padded_shape(x_shape, padding) -> tuple:
+    return tuple(x_shape[:2]) + tuple(n + lo + hi for n, (lo, hi) in zip(x_shape[2:], padding))
+
+
+class _ColsScratch:
+    """Worker ``i``'s buffers for im2col of up to ``chunk`` samples of ``x`` (N, C, *s): the padded
+    input (channel-major when ``x`` is) and the flat columns, kept workspaces (``backend.parallel``)."""
+
+    def __init__(self, xp, x, chunk, padding, cols_size, i):
+        self.channel_major = _is_channel_major(x)
+        self.pad = None
+        if any(lo or hi for lo, hi in padding):
+            shape = _padded_shape((chunk,) + tuple(x.shape[1:]), padding)
+            if self.channel_major:
+                shape = (shape[1], shape[0]) + shape[2:]                            # (C, chunk, *padded)
+            self.pad = P.workspace(xp, ("conv.pad", i), shape, x.dtype)
+        self.cols = P.workspace(xp, ("conv.cols", i), (cols_size,), x.dtype)
+
+    def padded(self, xp, x, padding):
+        """``x`` (N' <= chunk samples) padded, a view into the buffer."""
+        if self.pad is None:
+            return x
+        if self.channel_major:
+            return K.pad_spatial(xp, x.swapaxes(0, 1), padding, out=self.pad[:, :x.shape[0]]).swapaxes(0, 1)
+        return K.pad_spatial(xp, x, padding, out=self.pad[:x.shape[0]])
+
+
+def _cols(xp, x, ksize, stride, padding, dilation, groups, out=None, scratch=None):
     """im2col: ``(groups, C/g * prod(kernel), N * prod(out))`` contiguous columns and the out shape.
 
     The batch is folded into the GEMM's inner dim, so a convolution is one GEMM per group. The copy
     reads the strided window view with the output's last dim innermost (contiguous runs for stride
-    1). ``out`` (default: every window that fits) may ask for fewer window positions.
+    1). ``out`` (default: every window that fits) may ask for fewer window positions. ``scratch``
+    (a ``_ColsScratch``) provides the buffers; otherwise they are allocated.
     """
-    if _is_channel_major(x):   # pad in the layout the data already has
+    if scratch is not None:
+        xpad = scratch.padded(xp, x, padding)
+    elif _is_channel_major(x):   # pad in the layout the data already has
         xpad = K.pad_spatial(xp, x.swapaxes(0, 1), padding).swapaxes(0, 1)
     else:
         xpad = K.pad_spatial(xp, x, padding)
@@ -63,121 +94,117 @@ def _cols(xp, x, ksize, stride, padding, dilation, groups, out=None):
     n, c = x.shape[:2]
     nd = len(ksize)
     v = v.transpose((1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
-    return v.reshape(groups, c // groups * K.prod(ksize), n * K.prod(out)), out   # the one copy
+    shape = (groups, c // groups * K.prod(ksize), n * K.prod(out))
+    if scratch is None:
+        return v.reshape(shape), out                                 # the one copy
+    cols = scratch.cols[:v.size].reshape(v.shape)
+    cols[...] = v                                                    # the one copy, into the buffer
+    return cols.reshape(shape), out
 
 
-# Convolution outputs (and input gradients) are returned as (N, C, *s) views of channel-major
-# (C, N, *s) memory: the GEMM produces that order, and the next layer's im2col and the weight
-# gradient's GEMM consume it without any transpose copy. Elementwise ops keep the layout.
+def _grouped_channel_major(gy, groups, buf=None):
+    """``gy`` (N', O, *out) as ``(groups, O/g, N' * prod(out))``: a view when ``gy`` is channel-major,
+    else a copy (into ``buf``, a flat buffer, when given)."""
+    g = gy.swapaxes(0, 1)
+    shape = (groups, gy.shape[1] // groups, -1)
+    if buf is None or _is_channel_major(gy) or gy.shape[0] == 1:
+        return g.reshape(shape)
+    dst = buf[:g.size].reshape(g.shape)
+    dst[...] = g
+    return dst.reshape(shape)
 
 
-# Below this many FLOPs a GEMM runs on one BLAS thread: for the small products of small convolutions
-# multithreaded OpenBLAS costs more in thread wake-up than it saves (LeNet step, 2 threads: 15.8 ms
-# with threaded GEMMs, 9.7 ms single-threaded); large ones keep all threads.
-SERIAL_GEMM_FLOPS = 5e7
+# All three kernels split the batch into chunks (``backend.parallel.map_chunks``): each chunk's
+# im2col columns stay in the cache between the copy and the GEMM, and chunks run on all cores, each
+# thread with its own scratch buffers. Convolution outputs (and input gradients) are returned as
+# (N, C, *s) views of channel-major (C, N, *s) memory: the GEMM produces that order, and the next
+# layer's im2col and the weight gradient's GEMM consume it without a transpose copy. Elementwise
+# ops keep the layout.
 
 
-def _matmul(xp, a, b):
-    """``xp.matmul(a, b)`` for (g, M, K) @ (g, K, N) stacks, single-threaded when small."""
-    flops = 2 * a.shape[0] * a.shape[1] * a.shape[2] * b.shape[2]
-    if flops < SERIAL_GEMM_FLOPS:
-        with serial_blas(xp):
-            return xp.matmul(a, b)
-    return xp.matmul(a, b)
-
-
-def _conv_forward_all(xp, x, w, b, stride, padding, dilation, groups):
-    n, o = x.shape[0], w.shape[0]
-    cols, out = _cols(xp, x, w.shape[2:], stride, padding, dilation, groups)    # (g, C/g*prod(k), N*P)
-    y = _matmul(xp, w.reshape(groups, o // groups, -1), cols)                    # (g, O/g, N*P)
-    y = y.reshape((o, n) + out)
-    if b is not None:
-        y += b.reshape((o,) + (1,) * (len(out) + 1))
-    return y.swapaxes(0, 1)
-
-
-def _conv_grad_input_all(xp, gy, w, x_shape, stride, padding, dilation, groups):
-    n, o = gy.shape[:2]
-    out = tuple(gy.shape[2:])
-    c, nd = x_shape[1], len(out)
-    # W^T copied contiguous (it is small): OpenBLAS runs this GEMM measurably faster than with the
-    # transposed view (~10% of a training step in the convnet benchmark)
-    wt = xp.ascontiguousarray(w.reshape(groups, o // groups, -1).transpose(0, 2, 1))
-    g = channel_major(xp, gy).reshape(groups, o // groups, n * K.prod(out))
-    cols = _matmul(xp, wt, g)                                                     # (g, C/g*prod(k), N*P)
-    cols = cols.reshape((c,) + tuple(w.shape[2:]) + (n,) + out)
-    cols = cols.transpose((0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd)))
-    # straight into the unpadded (C, N, *spatial) buffer: taps that fall in the padding are skipped
-    return K.col2im_cropped(xp, cols, tuple(x_shape[2:]), padding, stride, dilation).swapaxes(0, 1)
-
-
-def _conv_grad_weight_all(xp, gy, x, w_shape, stride, padding, dilation, groups):
-    n, o = gy.shape[:2]
-    # gy's grid, not every window that fits x: after a transposed conv with output_padding >= stride
-    # (allowed when < dilation), x has trailing rows that no window of gy's grid starts from.
-    cols, out = _cols(xp, x, w_shape[2:], stride, padding, dilation, groups, out=tuple(gy.shape[2:]))
-    g = channel_major(xp, gy).reshape(groups, o // groups, n * K.prod(out))
-    # One GEMM per group whose inner dim is the long batch * pixels one. Multithreaded OpenBLAS is
-    # several times slower for such products when the output has few rows, so the larger of the two
-    # small dims goes first: gw = g @ cols^T, or (cols @ g^T)^T.
-    if cols.shape[1] >= g.shape[1]:
-        gw = _matmul(xp, cols, g.transpose(0, 2, 1))                # (g, C/g*prod(k), O/g)
-        return xp.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(w_shape)
-    return _matmul(xp, g, cols.transpose(0, 2, 1)).reshape(w_shape)
-
-
-# Folding the whole batch into one GEMM needs im2col columns of N * C * prod(kernel) * prod(out)
-# elements; above this many bytes the batch is processed in chunks (a loop over batch chunks, each
-# still one GEMM per group) so that large images or batches don't allocate gigabytes at once.
-COLS_BUDGET = 1 << 28
-
-
-def _batch_step(n, c, ksize, out, itemsize) -> int:
-    per_sample = max(c * K.prod(ksize) * K.prod(out) * itemsize, 1)
-    return max(1, min(n, COLS_BUDGET // per_sample))
+def _chunking(xp, x_shape, ksize, out, itemsize):
+    """(samples per chunk, im2col elements per chunk)."""
+    per_sample = x_shape[1] * K.prod(ksize) * K.prod(out)
+    chunk = P.chunk_size(xp, x_shape[0], per_sample * itemsize)
+    return chunk, per_sample * chunk
 
 
 def conv_forward(xp, x, w, b, stride, padding, dilation, groups):
     """y (N, O, *out) as a view of channel-major memory."""
-    n = x.shape[0]
+    n, o = x.shape[0], w.shape[0]
     out = tuple(K.out_size(s, k, st, lo, hi, d)
                 for s, k, st, (lo, hi), d in zip(x.shape[2:], w.shape[2:], stride, padding, dilation))
-    step = _batch_step(n, x.shape[1], w.shape[2:], out, x.itemsize)
-    if step >= n:
-        return _conv_forward_all(xp, x, w, b, stride, padding, dilation, groups)
-    y = xp.empty((w.shape[0], n) + out, x.dtype)
-    for n0 in range(0, n, step):
-        y[:, n0:n0 + step] = _conv_forward_all(xp, x[n0:n0 + step], w, b, stride, padding, dilation,
-                                               groups).swapaxes(0, 1)
-    return y.swapaxes(0, 1)
+    npix = K.prod(out)
+    y = xp.empty((groups, o // groups, n * npix), x.dtype)
+    wg = w.reshape(groups, o // groups, -1)
+    bias = None if b is None else b.reshape(groups, o // groups, 1)
+    chunk, cols_size = _chunking(xp, x.shape, w.shape[2:], out, x.itemsize)
+
+    def run(n0, n1, scratch):
+        cols, _ = _cols(xp, x[n0:n1], w.shape[2:], stride, padding, dilation, groups, scratch=scratch)
+        yc = y[:, :, n0 * npix:n1 * npix]
+        xp.matmul(wg, cols, out=yc)                                   # (g, O/g, N'*P)
+        if bias is not None:
+            yc += bias
+
+    P.map_chunks(xp, n, chunk, run, 2.0 * n * npix * w.size,
+                 scratch=lambda i: _ColsScratch(xp, x, chunk, padding, cols_size, i))
+    return y.reshape((o, n) + out).swapaxes(0, 1)
 
 
 def conv_grad_input(xp, gy, w, x_shape, stride, padding, dilation, groups):
-    """gx (``x_shape``) as a view of channel-major memory."""
-    n = gy.shape[0]
-    step = _batch_step(n, x_shape[1], w.shape[2:], gy.shape[2:], gy.itemsize)
-    if step >= n:
-        return _conv_grad_input_all(xp, gy, w, x_shape, stride, padding, dilation, groups)
-    gx = xp.empty((x_shape[1], n) + tuple(x_shape[2:]), gy.dtype)
-    for n0 in range(0, n, step):
-        part = gy[n0:n0 + step]
-        gx[:, n0:n0 + step] = _conv_grad_input_all(xp, part, w, [part.shape[0]] + list(x_shape[1:]), stride,
-                                                   padding, dilation, groups).swapaxes(0, 1)
+    """gx (``x_shape``) as a view of channel-major memory: W^T gy to columns, then col2im."""
+    n, o = gy.shape[:2]
+    out = tuple(gy.shape[2:])
+    c, nd, npix = x_shape[1], len(out), K.prod(out)
+    # W^T copied contiguous (it is small): OpenBLAS runs this GEMM measurably faster than with the
+    # transposed view (~10% of a training step in the convnet benchmark)
+    wt = xp.ascontiguousarray(w.reshape(groups, o // groups, -1).transpose(0, 2, 1))
+    gx = xp.empty((c, n) + tuple(x_shape[2:]), gy.dtype)
+    chunk, cols_size = _chunking(xp, x_shape, w.shape[2:], out, gy.itemsize)
+
+    def run(n0, n1, scratch):
+        cols_buf, gy_buf = scratch
+        g = _grouped_channel_major(gy[n0:n1], groups, gy_buf)
+        cols = cols_buf[:wt.shape[0] * wt.shape[1] * g.shape[2]].reshape(wt.shape[:2] + g.shape[2:])
+        xp.matmul(wt, g, out=cols)                                    # (g, C/g*k, N'*P)
+        cols = cols.reshape((c,) + tuple(w.shape[2:]) + (n1 - n0,) + out)
+        cols = cols.transpose((0, 1 + nd) + tuple(range(1, 1 + nd)) + tuple(range(2 + nd, 2 + 2 * nd)))
+        # straight into the unpadded gx: taps that fall in the padding are skipped
+        K.col2im_cropped(xp, cols, tuple(x_shape[2:]), padding, stride, dilation, out=gx[:, n0:n1])
+
+    P.map_chunks(xp, n, chunk, run, 2.0 * n * npix * w.size,
+                 scratch=lambda i: (P.workspace(xp, ("conv.cols", i), (cols_size,), gy.dtype),
+                                    P.workspace(xp, ("conv.gy", i), (chunk * o * npix,), gy.dtype)))
     return gx.swapaxes(0, 1)
 
 
 def conv_grad_weight(xp, gy, x, w_shape, stride, padding, dilation, groups):
-    """gw (``w_shape``), the batch summed (chunk by chunk when large)."""
-    n = gy.shape[0]
+    """gw (``w_shape``): per chunk one GEMM per group with the chunk's batch folded into K, summed."""
+    n, o = gy.shape[:2]
     if n == 0:  # an empty batch contributes nothing
         return xp.zeros(tuple(w_shape), gy.dtype)
-    step = _batch_step(n, x.shape[1], w_shape[2:], gy.shape[2:], gy.itemsize)
-    gw = None
-    for n0 in range(0, n, step):
-        part = _conv_grad_weight_all(xp, gy[n0:n0 + step], x[n0:n0 + step], w_shape, stride, padding, dilation,
-                                     groups)
-        gw = part if gw is None else gw.__iadd__(part)
-    return gw
+    out = tuple(gy.shape[2:])
+    chunk, cols_size = _chunking(xp, x.shape, w_shape[2:], out, x.itemsize)
+
+    def run(n0, n1, scratch):
+        cols_scratch, gy_buf = scratch
+        # gy's grid, not every window that fits x: after a transposed conv with output_padding >= stride
+        # (allowed when < dilation), x has trailing rows that no window of gy's grid starts from.
+        cols, _ = _cols(xp, x[n0:n1], w_shape[2:], stride, padding, dilation, groups, out=out,
+                        scratch=cols_scratch)
+        g = _grouped_channel_major(gy[n0:n1], groups, gy_buf)
+        # Multithreaded OpenBLAS is several times slower for such products when the output has few
+        # rows, so the larger of the two small dims goes first: gw = g @ cols^T, or (cols @ g^T)^T.
+        if cols.shape[1] >= g.shape[1]:
+            return xp.matmul(cols, g.transpose(0, 2, 1)).transpose(0, 2, 1)   # (g, O/g, C/g*k)
+        return xp.matmul(g, cols.transpose(0, 2, 1))
+
+    parts = P.map_chunks(xp, n, chunk, run, 2.0 * n * K.prod(out) * K.prod(w_shape),
+                         scratch=lambda i: (_ColsScratch(xp, x, chunk, padding, cols_size, i),
+                                            P.workspace(xp, ("conv.gy", i), (chunk * o * K.prod(out),), gy.dtype)))
+    gw = parts[0] if len(parts) == 1 else sum(parts[1:], parts[0])
+    return xp.ascontiguousarray(gw).reshape(w_shape)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.function import Function, op_error, register_op
 from ..autograd.tensor import Tensor
+from ..backend.parallel import matmul as gemm
 from . import elementwise as E
 from . import shape as S
 
@@ -26,7 +27,7 @@ class MatMul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(ctx.input(0) if ctx.needs_input_grad[1] else None,
                               ctx.input(1) if ctx.needs_input_grad[0] else None)
-        return ctx.xp.matmul(a, b)
+        return gemm(ctx.xp, a, b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -129,7 +130,7 @@ class Linear(Function):
         needs = ctx.needs_input_grad
         ctx.save_for_backward(ctx.input(0) if needs[1] else None, ctx.input(1) if needs[0] else None)
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x   # one GEMM, not one per batch entry
-        y = x2 @ w.T
+        y = gemm(ctx.xp, x2, w.T)
         if b is not None:
             y += b
         return y.reshape(x.shape[:-1] + (w.shape[0],)) if x.ndim != 2 else y

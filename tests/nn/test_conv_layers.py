@@ -233,8 +233,8 @@ def test_conv_transpose_output_size_choices():
 
 @pytest.mark.parametrize("transposed", [False, True])
 def test_large_batches_are_chunked_with_identical_results(monkeypatch, transposed):
-    """Above COLS_BUDGET bytes of im2col columns the batch is split; results must not change."""
-    from ember.ops import convolution as C
+    """The batch is split into chunks of at most CHUNK_BYTES of im2col columns; results must not change."""
+    from ember.backend import parallel as P
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 4, 7, 6))
     w = rng.standard_normal((4, 2, 3, 3))
@@ -248,8 +248,9 @@ def test_large_batches_are_chunked_with_identical_results(monkeypatch, transpose
         return y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()
 
     whole = run()
-    monkeypatch.setattr(C, "COLS_BUDGET", 2000)   # a few samples per chunk
-    assert C._batch_step(5, 4, (3, 3), (4, 3), 8) < 5
+    monkeypatch.setattr(P, "CHUNK_BYTES", 2000)   # a few samples per chunk
+    monkeypatch.setattr(P, "PARALLEL_FLOPS", 0)   # and the chunks shared out to the worker threads
+    assert P.chunk_size(np, 5, 4 * 9 * 12 * 8) < 5
     for a, b in zip(run(), whole):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
