@@ -138,6 +138,10 @@ DEVICE_CHUNK_BYTES = 256 << 20
 # worker thread costs ~50-100 us.
 PARALLEL_FLOPS = 5e6
 
+# What one element of a memory-bound NumPy pass counts as against ``PARALLEL_FLOPS``: arrays of over
+# ~1M elements (a few ms of elementwise work) are split across the workers.
+ELEMENTWISE_FLOPS = 5
+
 
 def chunk_size(xp, n: int, sample_bytes: int) -> int:
     """Samples per chunk: at most ``CHUNK_BYTES`` of scratch per chunk, and at least one chunk per worker."""
@@ -216,3 +220,21 @@ def map_chunks(xp, n: int, chunk: int, fn, flops: float = float("inf"), scratch=
             if e is not None:
                 raise e
     return results
+
+
+def elementwise(xp, fn, *arrays, dtype=None):
+    """``fn(*arrays, out=out)`` for same-shaped arrays; ``out`` is new, laid out like ``arrays[0]``.
+
+    Large arrays are split along dim 0 and the pieces run on the workers (ufunc loops release the GIL).
+    ``fn`` must write all of ``out`` and read only the matching elements of the inputs.
+    """
+    first = arrays[0]
+    out = xp.empty_like(first, dtype=dtype)
+    n = first.shape[0] if first.ndim else 1
+    if first.ndim == 0 or n < 2 or xp is not np or first.size * ELEMENTWISE_FLOPS < PARALLEL_FLOPS:
+        fn(*arrays, out=out)
+        return out
+    map_chunks(xp, n, chunk_size(xp, n, 0),
+               lambda a, b, _: fn(*(x[a:b] for x in arrays), out=out[a:b]), first.size * ELEMENTWISE_FLOPS)
+    return out
+

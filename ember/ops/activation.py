@@ -8,6 +8,7 @@ import math
 from ..autograd.function import Function, op_error, register_op
 from ..autograd.tensor import Tensor
 from ..backend import kernels
+from ..backend import parallel as P
 from . import elementwise as E
 from ._util import normalize_dim
 
@@ -24,10 +25,21 @@ class ThresholdBackward(Function):
     @staticmethod
     def forward(ctx, gy, y, *, threshold=0.0):
         ctx.save_for_backward(ctx.input(1))
-        keep = ~(y <= threshold)              # a NaN y keeps its gradient
-        if bool(ctx.xp.isfinite(gy).all()):   # inf * False would give NaN where 0 is due
-            return gy * keep                  # branchless: np.where mispredicts on random masks (~20x slower)
-        return ctx.xp.where(keep, gy, 0)
+        xp = ctx.xp
+
+        def kernel(gy, y, out):
+            keep = ~(y <= threshold)              # a NaN y keeps its gradient
+            if bool(xp.isfinite(gy).all()):       # inf * False would give NaN where 0 is due
+                xp.multiply(gy, keep, out=out)    # branchless: np.where mispredicts on random masks (~20x slower)
+            else:
+                out[...] = xp.where(keep, gy, 0)
+
+        dtype = xp.result_type(gy.dtype, y.dtype)
+        if gy.shape == y.shape and gy.dtype == dtype:
+            return P.elementwise(xp, kernel, gy, y)      # split across the workers when large
+        out = xp.empty(xp.broadcast_shapes(gy.shape, y.shape), dtype)
+        kernel(gy, y, out)
+        return out
 
     @staticmethod
     def backward(ctx, ggx):
@@ -42,7 +54,7 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(ctx.output(0))
-        return ctx.xp.maximum(x, 0, dtype=x.dtype)
+        return P.elementwise(ctx.xp, lambda x, out: ctx.xp.maximum(x, 0, out=out), x)
 
     @staticmethod
     def backward(ctx, gy):

@@ -29,6 +29,7 @@ import numpy as np
 from ..autograd.function import Function, op_error, register_op
 from ..autograd.tensor import Tensor
 from ..backend import im2col as K
+from ..backend import parallel as P
 from . import shape as S
 from .convolution import _is_channel_major, channel_major, tuple_arg
 from .indexing import Gather
@@ -141,15 +142,23 @@ class MaxPool2dOp(Function):
         spatial = x.shape[2:]
         out = [K.out_size(spatial[i], kernel_size[i], stride[i], padding[i][0], padding[i][1], dilation[i])
                for i in range(nd)]
-        xpad = K.pad_spatial(xp, x, padding, -math.inf)
-        v = K.windows(xp, xpad, kernel_size, stride, dilation, out)
         positions = [pos for pos, _ in K.kernel_slices(kernel_size, stride, dilation, out)]
-        views = [v[(slice(None), slice(None)) + pos] for pos in positions]
-        if bool(xp.isnan(x).any()):
-            best, local = _max_with_nan(xp, views)
+        shape = tuple(x.shape[:2]) + tuple(out)
+        if _is_channel_major(x):   # answer in the layout the input has (a convolution's output)
+            best = xp.empty((shape[1], shape[0]) + shape[2:], x.dtype).swapaxes(0, 1)
+            idx = xp.empty((shape[1], shape[0]) + shape[2:], np.int64).swapaxes(0, 1)
         else:
-            best, local = _max_branchless(xp, views)
-        idx = _flat_index(xp, local, kernel_size, stride, dilation, padding, out, spatial)
+            best, idx = xp.empty(shape, x.dtype), xp.empty(shape, np.int64)
+
+        def chunk(n0, n1, _):   # batch chunks, on worker threads when large (backend.parallel)
+            xpad = K.pad_spatial(xp, x[n0:n1], padding, -math.inf)
+            v = K.windows(xp, xpad, kernel_size, stride, dilation, out)
+            views = [v[(slice(None), slice(None)) + pos] for pos in positions]
+            pick = _max_with_nan if bool(xp.isnan(x[n0:n1]).any()) else _max_branchless
+            best[n0:n1], local = pick(xp, views)
+            idx[n0:n1] = _flat_index(xp, local, kernel_size, stride, dilation, padding, out, spatial)
+
+        P.map_chunks(xp, x.shape[0], P.chunk_size(xp, x.shape[0], 0), chunk, flops=x.size * P.ELEMENTWISE_FLOPS)
         ctx.x_shape = list(x.shape)
         ctx.mark_non_differentiable(1)
         ctx.save_for_backward(ctx.output(1))

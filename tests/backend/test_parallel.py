@@ -163,3 +163,34 @@ def test_small_matmuls_run_on_one_blas_thread(monkeypatch):
     finally:
         lib.set_num_threads(before)
     assert seen == [1, 2]
+
+
+def test_relu_and_max_pool_on_worker_threads_equal_one_thread(three_workers, monkeypatch):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((7, 3, 8, 6)).astype(np.float32)
+    x[2, 1, 3, 3] = np.nan                                        # one chunk takes the NaN path
+
+    def run():
+        xt = ember.tensor(x, requires_grad=True)
+        conv_like = ember.tensor(np.ascontiguousarray(x.swapaxes(0, 1)), requires_grad=True)
+        y = F.max_pool2d(F.relu(xt), 2, stride=(2, 1), padding=1) + F.max_pool2d(conv_like.transpose(0, 1), 3)[..., :1, :1]
+        (y * y).sum().backward()
+        return [a.numpy() for a in (y.detach(), xt.grad, conv_like.grad)]
+
+    threaded = run()
+    monkeypatch.setattr(P, "workers", lambda xp: 1)
+    for a, b in zip(threaded, run()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_elementwise_keeps_the_layout_and_splits_large_arrays(three_workers):
+    x = np.arange(24.0).reshape(3, 2, 4).swapaxes(0, 1)           # (2, 3, 4) view of (3, 2, 4) memory
+    pieces = []
+
+    def fn(a, out):
+        pieces.append(a.shape[0])
+        np.negative(a, out=out)
+
+    out = P.elementwise(np, fn, x)
+    np.testing.assert_array_equal(out, -x)
+    assert out.strides == x.strides and sorted(pieces) == [1, 1]
