@@ -73,6 +73,17 @@ class _SerialBlas:
 
 
 _SERIAL = _SerialBlas()
+
+
+def _after_fork_in_child():
+    """A forked child (DataLoader workers) has only the forking thread: no region is open there, and
+    the lock may have been copied held by a thread that no longer exists."""
+    _SerialBlas._lock = threading.Lock()
+    _SerialBlas._depth = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 _NULL = contextlib.nullcontext()
 
 
@@ -93,14 +104,21 @@ def serial_blas(xp):
 SERIAL_GEMM_FLOPS = 5e7
 
 
+# OpenBLAS itself runs a GEMM on one thread below m * n * k = 65536 * 4 (its SMP threshold):
+# no need to pay for switching the thread count (~5 us) there.
+BLAS_SERIAL_MNK = 65536 * 4
+
+
 def matmul(xp, a, b, out=None):
     """``xp.matmul(a, b, out=out)`` (operands with ndim >= 2), on one BLAS thread when small."""
-    if xp is np and blas_controller() is not None:
+    if xp is np:
         m, k = a.shape[-2:]
-        batch = max(a.size // max(m * k, 1), b.size // max(b.shape[-2] * b.shape[-1], 1))
-        if 2.0 * batch * m * k * b.shape[-1] < SERIAL_GEMM_FLOPS:
-            with _SERIAL:
-                return np.matmul(a, b, out=out)
+        mnk = m * k * b.shape[-1]
+        if mnk >= BLAS_SERIAL_MNK and blas_controller() is not None:
+            batch = max(a.size // max(m * k, 1), b.size // max(b.shape[-2] * b.shape[-1], 1))
+            if 2.0 * batch * mnk < SERIAL_GEMM_FLOPS:
+                with _SERIAL:
+                    return np.matmul(a, b, out=out)
     return xp.matmul(a, b, out=out)
 
 

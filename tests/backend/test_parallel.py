@@ -156,13 +156,14 @@ def test_small_matmuls_run_on_one_blas_thread(monkeypatch):
     before = lib.get_num_threads()
     lib.set_num_threads(2)
     try:
-        a, b = np.ones((3, 4)), np.ones((4, 5))
-        np.testing.assert_array_equal(P.matmul(np, a, b), np.full((3, 5), 4.0))
+        a, b = np.ones((64, 64)), np.ones((64, 128))          # 1 MFLOP: small, but threaded by OpenBLAS
+        np.testing.assert_array_equal(P.matmul(np, a, b), np.full((64, 128), 64.0))
+        P.matmul(np, a[:8, :8], b[:8, :8])                     # OpenBLAS keeps this on one thread anyway
         monkeypatch.setattr(P, "SERIAL_GEMM_FLOPS", 0)
         P.matmul(np, a, b)
     finally:
         lib.set_num_threads(before)
-    assert seen == [1, 2]
+    assert seen == [1, 2, 2]
 
 
 def test_relu_and_max_pool_on_worker_threads_equal_one_thread(three_workers, monkeypatch):
@@ -194,3 +195,22 @@ def test_elementwise_keeps_the_layout_and_splits_large_arrays(three_workers):
     out = P.elementwise(np, fn, x)
     np.testing.assert_array_equal(out, -x)
     assert out.strides == x.strides and sorted(pieces) == [1, 1]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_runs_batch_parallel_kernels(three_workers):
+    import os
+    P.map_chunks(np, 4, 1, lambda a, b, _: a)              # the parent's pool exists before the fork
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                           # child: a fresh pool, a fresh BLAS lock
+        try:
+            ok = P.map_chunks(np, 4, 1, lambda a, b, _: a) == [0, 1, 2, 3]
+            with P.serial_blas(np):
+                pass
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1"
