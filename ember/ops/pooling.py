@@ -172,6 +172,34 @@ class MaxPool2dOp(Function):
         return MaxPool2dGrad.apply(gy, idx, x_shape=ctx.x_shape, unique=unique)
 
 
+def _scatter_unique_chunked(gy, idx, x_shape):
+    """NumPy ``MaxPool2dGrad`` for non-repeating indices: batch chunks on the workers, each zeroing its
+    samples of gx and assigning gy at its indices. gx is channel-major when gy is (conv backward's)."""
+    n, c = x_shape[:2]
+    hw = K.prod(x_shape[2:])
+    channel_first = _is_channel_major(gy)
+    if channel_first:
+        buf = np.empty((c, n) + tuple(x_shape[2:]), gy.dtype)
+        gx = buf.swapaxes(0, 1)
+    else:
+        gx = buf = np.empty(tuple(x_shape), gy.dtype)
+    flat_buf = buf.reshape(-1)
+    extra = (1,) * (idx.ndim - 2)
+
+    def chunk(n0, n1, _):
+        gx[n0:n1] = 0
+        if channel_first:   # walk (c, n') so that the index array's C order is gx's memory order
+            i, g = idx[n0:n1].swapaxes(0, 1), gy[n0:n1].swapaxes(0, 1)
+            plane = np.arange(c, dtype=np.int64)[:, None] * n + np.arange(n0, n1, dtype=np.int64)[None, :]
+        else:
+            i, g = idx[n0:n1], gy[n0:n1]
+            plane = np.arange(n0, n1, dtype=np.int64)[:, None] * c + np.arange(c, dtype=np.int64)[None, :]
+        flat_buf[i + (plane * hw).reshape(plane.shape + extra)] = g
+
+    P.map_chunks(np, n, P.chunk_size(np, n, 0), chunk, flops=gx.size * P.ELEMENTWISE_FLOPS)
+    return gx
+
+
 @register_op("max_pool2d_grad")
 class MaxPool2dGrad(Function):
     """gx (``x_shape``) = zeros with gy added at the flat spatial ``indices`` of each (n, c).
@@ -186,6 +214,8 @@ class MaxPool2dGrad(Function):
         nc = x_shape[0] * x_shape[1]
         hw = K.prod(x_shape[2:])
         ctx.save_for_backward(ctx.input(1))
+        if unique and xp is np:
+            return _scatter_unique_chunked(gy, idx, x_shape)
         if _is_channel_major(gy):  # answer in the layout the gradient arrives in (conv backward's)
             flat = channel_major(xp, idx).reshape(nc, K.prod(idx.shape[2:])) + \
                 (xp.arange(nc, dtype=np.int64) * hw)[:, None]

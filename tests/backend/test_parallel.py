@@ -174,7 +174,9 @@ def test_relu_and_max_pool_on_worker_threads_equal_one_thread(three_workers, mon
     def run():
         xt = ember.tensor(x, requires_grad=True)
         conv_like = ember.tensor(np.ascontiguousarray(x.swapaxes(0, 1)), requires_grad=True)
-        y = F.max_pool2d(F.relu(xt), 2, stride=(2, 1), padding=1) + F.max_pool2d(conv_like.transpose(0, 1), 3)[..., :1, :1]
+        y = (F.max_pool2d(F.relu(xt), 2, stride=(2, 1), padding=1)                  # overlapping windows
+             + F.max_pool2d(conv_like.transpose(0, 1), 3)[..., :1, :1]            # channel-major, disjoint
+             + F.max_pool2d(xt * 2, 2)[..., :1, :1])                              # NCHW, disjoint
         (y * y).sum().backward()
         return [a.numpy() for a in (y.detach(), xt.grad, conv_like.grad)]
 
