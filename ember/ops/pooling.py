@@ -101,6 +101,12 @@ def _flat_index(xp, local, ksize, stride, dilation, pads, out, spatial):
 # per element in NumPy; the default path below is branchless SIMD arithmetic instead.
 
 
+# Max pooling makes about this many NumPy passes per input element (maxima, first-argmax, index
+# arithmetic): the work size it reports to ``map_chunks``, so that LeNet's first pooling (300K
+# elements) already runs on two threads (LeNet step: 12.9 -> 12.3 ms in an interleaved A/B).
+MAX_POOL_PASSES = 25
+
+
 def _max_branchless(xp, views):
     """(max, first argmax) over a list of equally shaped (strided) arrays, NaN-free input."""
     best = views[0].copy(order="K")          # keeps a channel-major input's layout
@@ -158,7 +164,7 @@ class MaxPool2dOp(Function):
             best[n0:n1], local = pick(xp, views)
             idx[n0:n1] = _flat_index(xp, local, kernel_size, stride, dilation, padding, out, spatial)
 
-        P.map_chunks(xp, x.shape[0], P.chunk_size(xp, x.shape[0], 0), chunk, flops=x.size * P.ELEMENTWISE_FLOPS)
+        P.map_chunks(xp, x.shape[0], P.chunk_size(xp, x.shape[0], 0), chunk, flops=x.size * MAX_POOL_PASSES)
         ctx.x_shape = list(x.shape)
         ctx.mark_non_differentiable(1)
         ctx.save_for_backward(ctx.output(1))
