@@ -1,15 +1,20 @@
-"""Batch-parallel NumPy kernels: split a batch into chunks and run them on a few Python threads.
+"""How Ember uses the cores on the CPU: batch chunks on a few Python threads, and BLAS threading.
 
 NumPy releases the GIL inside copies, ufunc loops and BLAS calls, so chunks of a convolution (im2col
-copy, GEMM, col2im) run on all cores from plain threads. Each chunk's GEMM runs on one BLAS thread:
-measured on the convnet benchmark's layers (2 cores), two single-threaded GEMMs on two chunks of the
-batch beat one two-threaded GEMM on the whole batch, and chunks whose im2col columns stay in the
-cache (a few MB) beat one batch-wide copy: 25-35% less time per convolution.
+copy, GEMM, col2im) run on all cores from plain threads (``map_chunks``). Each chunk's GEMM runs on
+one BLAS thread: measured on the convnet benchmark's layers (2 cores), two single-threaded GEMMs on
+two chunks of the batch beat one two-threaded GEMM on the whole batch, and chunks whose im2col
+columns stay in the cache (a few MB) beat one batch-wide copy: 25-35% less time per convolution.
+Large elementwise work (``elementwise``, ``kernels.blockwise``) is split the same way.
+
+Plain GEMMs keep OpenBLAS's own threads unless they are small (``matmul``): below ~50 MFLOP they run
+on one BLAS thread, because OpenBLAS's idle threads spin for ~0.1 s after a threaded call and would
+take a core from the workers here.
 
 ``workers(xp)`` follows NumPy's BLAS thread count (what ``OPENBLAS_NUM_THREADS`` or threadpoolctl set,
-capped by the cores this process may use), so limiting BLAS to one thread makes Ember single-threaded
-as before. Without threadpoolctl the BLAS thread count can't be read or limited; chunks then run one
-after another on the calling thread (still cache-sized).
+capped by the cores this process may use), so limiting BLAS to one thread makes Ember single-threaded.
+Without threadpoolctl the BLAS thread count can't be read or limited; chunks then run one after
+another on the calling thread (still cache-sized).
 """
 
 from __future__ import annotations
@@ -84,6 +89,7 @@ def _after_fork_in_child():
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
 _NULL = contextlib.nullcontext()
 
 
@@ -176,11 +182,11 @@ _workspaces = threading.local()
 def workspace(xp, key, shape, dtype):
     """An uninitialized ``shape`` array of ``dtype`` kept for reuse by the calling thread under ``key``.
 
-    Large transient scratch (im2col columns) allocated anew on every call makes glibc hand the pages
-    back to the OS and fault them in again: measured 1400-2400 page faults and 3-7 ms of system time
-    per LeNet step. A kept buffer is faulted in once. Each calling thread has its own buffers, and a
-    buffer is valid until the same thread asks for the same key again. CuPy: a fresh array (CuPy's
-    memory pool already reuses device memory).
+    Per-chunk scratch (im2col columns, padded inputs) is needed again on every call: a kept buffer
+    costs no allocation and is page-faulted in once, also where ``malloc.tune`` does not apply
+    (before it, fresh buffers cost 1400-2400 page faults and 3-7 ms of system time per LeNet step).
+    Each calling thread has its own buffers, and a buffer is valid until the same thread asks for
+    the same key again. CuPy: a fresh array (CuPy's memory pool already reuses device memory).
     """
     if xp is not np:
         return xp.empty(shape, dtype)

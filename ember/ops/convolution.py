@@ -143,7 +143,10 @@ def conv_forward(xp, x, w, b, stride, padding, dilation, groups):
     def run(n0, n1, scratch):
         cols, _ = _cols(xp, x[n0:n1], w.shape[2:], stride, padding, dilation, groups, scratch=scratch)
         yc = y[:, :, n0 * npix:n1 * npix]
-        xp.matmul(wg, cols, out=yc)                                   # (g, O/g, N'*P)
+        if xp is np or n1 - n0 == n:
+            xp.matmul(wg, cols, out=yc)                               # (g, O/g, N'*P), in place
+        else:   # CuPy's matmul wants a contiguous ``out``; a chunk of y is a strided view
+            yc[...] = xp.matmul(wg, cols)
         if bias is not None:
             yc += bias
 
