@@ -216,3 +216,15 @@ def test_a_forked_child_runs_batch_parallel_kernels(three_workers):
     os.close(write)
     os.waitpid(pid, 0)
     assert os.read(read, 1) == b"1"
+
+
+def test_without_threadpoolctl_everything_runs_on_the_calling_thread(monkeypatch):
+    monkeypatch.setattr(P, "_controller", False)           # as if threadpoolctl were not installed
+    assert P.blas_controller() is None and P.workers(np) == 1
+    assert isinstance(P.serial_blas(np), type(P._NULL))
+    me = threading.get_ident()
+    assert P.map_chunks(np, 3, 1, lambda a, b, _: threading.get_ident()) == [me] * 3
+    a = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(P.matmul(np, a, a.T), a @ a.T)
+    x = ember.tensor(np.ones((2, 1, 4, 4)))
+    np.testing.assert_allclose(F.conv2d(x, ember.tensor(np.ones((1, 1, 3, 3)))).numpy(), np.full((2, 1, 2, 2), 9.0))
