@@ -228,3 +228,29 @@ def test_without_threadpoolctl_everything_runs_on_the_calling_thread(monkeypatch
     np.testing.assert_array_equal(P.matmul(np, a, a.T), a @ a.T)
     x = ember.tensor(np.ones((2, 1, 4, 4)))
     np.testing.assert_allclose(F.conv2d(x, ember.tensor(np.ones((1, 1, 3, 3)))).numpy(), np.full((2, 1, 2, 2), 9.0))
+
+
+@pytest.mark.parametrize("op", ["conv1d", "conv3d", "conv_transpose2d", "conv2d_dilated_strided"])
+def test_other_convolutions_on_worker_threads_equal_one_thread(three_workers, monkeypatch, op):
+    rng = np.random.default_rng(2)
+    shapes = {"conv1d": ((5, 4, 11), (6, 2, 3)), "conv3d": ((5, 2, 5, 4, 6), (3, 2, 2, 3, 2)),
+              "conv_transpose2d": ((5, 4, 5, 6), (4, 3, 3, 3)), "conv2d_dilated_strided": ((5, 3, 9, 10), (4, 3, 3, 2))}
+    calls = {"conv1d": lambda x, w: F.conv1d(x, w, padding=2, groups=2),
+             "conv3d": lambda x, w: F.conv3d(x, w, stride=(1, 2, 1), padding=1),
+             "conv_transpose2d": lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+             "conv2d_dilated_strided": lambda x, w: F.conv2d(x, w, stride=(2, 3), padding=(2, 1), dilation=2)}
+    xs, ws = shapes[op]
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+
+    def run():
+        xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+        y = calls[op](xt, wt)
+        (y * y).sum().backward()
+        return [a.numpy() for a in (y.detach(), xt.grad, wt.grad)]
+
+    monkeypatch.setattr(P, "CHUNK_BYTES", 500)            # one or two samples per chunk
+    threaded = run()
+    monkeypatch.setattr(P, "workers", lambda xp: 1)
+    monkeypatch.setattr(P, "CHUNK_BYTES", 1 << 30)
+    for a, b in zip(threaded, run()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
