@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from ..autograd.function import Function, op_error, register_op
 from ..autograd.tensor import Tensor
