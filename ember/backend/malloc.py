@@ -15,7 +15,6 @@ or with ``EMBER_MALLOC_TUNING=0``.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -35,9 +34,8 @@ def tune() -> bool:
     if (not sys.platform.startswith("linux") or os.environ.get("EMBER_MALLOC_TUNING", "1") == "0"
             or "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ):
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+    try:   # the process's own symbols: libc is loaded already (find_library would spawn ldconfig: ~17 ms)
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):   # not glibc (e.g. musl has no mallopt)
         return False
     applied = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))

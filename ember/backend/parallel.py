@@ -23,7 +23,6 @@ import contextlib
 import math
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -146,9 +145,11 @@ def workers(xp) -> int:
     return max(1, min(blas, _CORES))
 
 
-def _executor(n: int) -> ThreadPoolExecutor:
+def _executor(n: int):
+    """The worker pool (a ``ThreadPoolExecutor`` with at least ``n`` threads), created on first use."""
     global _pool
     if _pool is None or _pool[0] != os.getpid() or _pool[1]._max_workers < n:
+        from concurrent.futures import ThreadPoolExecutor
         _pool = (os.getpid(), ThreadPoolExecutor(n, thread_name_prefix="ember-batch"))
     return _pool[1]
 
