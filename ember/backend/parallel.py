@@ -176,8 +176,10 @@ def chunk_size(xp, n: int, sample_bytes: int) -> int:
     return max(1, min(step, -(-n // workers(xp))))
 
 
-# Scratch buffers larger than this are allocated per call instead of kept.
-WORKSPACE_MAX_BYTES = 64 << 20
+# Scratch buffers larger than this are allocated per call instead of kept, so that each thread keeps
+# at most a few of these (chunks are sized to ``CHUNK_BYTES``; only one sample of a large image can
+# need more, and such a convolution costs far more than the allocation).
+WORKSPACE_MAX_BYTES = 16 << 20
 _workspaces = threading.local()
 
 
