@@ -7,8 +7,6 @@ import math
 
 import numpy as np
 
-from .parallel import serial_blas  # noqa: F401  (re-exported: ops import it from here)
-
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)   # exact (C double) but slow: the fallback without SciPy
 
 

@@ -26,7 +26,7 @@ import contextlib
 
 from ..autograd.function import Function, op_error, register_op
 from ..autograd.tensor import Tensor
-from ..backend import kernels
+from ..backend.parallel import serial_blas
 from . import activation as A
 from . import elementwise as E
 from . import shape as S
@@ -43,7 +43,7 @@ def _scan_blas(xp, batch_sizes, w_hh):
     transpose)."""
     batch = batch_sizes[0] if len(batch_sizes) else 0
     if 2.0 * batch * w_hh.shape[0] * w_hh.shape[1] < SCAN_SERIAL_FLOPS:
-        return kernels.serial_blas(xp)
+        return serial_blas(xp)
     return contextlib.nullcontext()
 
 
